@@ -1,0 +1,177 @@
+"""The target: one image as a function from pixel coordinates to colours.
+
+``load_image`` turns a path or an http(s) URL into a square RGB tensor in [-1, 1]: convert to RGB,
+centre-crop to a square, resize with Lanczos to the preset's side, scale as ``x / 127.5 - 1``.
+``coordinate_grid`` gives the matching inputs: each axis ``linspace(-1, 1, side)``, an 'ij'
+meshgrid, flattened to ``[side * side, 2]``. The default target is matplotlib's sample portrait
+``grace_hopper.jpg``, which ships with matplotlib, so nothing is downloaded. Notebook 01 uses
+both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+from .errors import LthsirenError
+
+DEFAULT_IMAGE = "grace_hopper"
+MIN_SIDE = 8
+
+
+@dataclass
+class Target:
+    """An image ready to fit: ``pixels`` is ``[side, side, 3]`` in [-1, 1]."""
+
+    pixels: torch.Tensor
+    source: str
+    sha256: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def side(self) -> int:
+        return self.pixels.shape[0]
+
+    def flat(self) -> torch.Tensor:
+        """``[side * side, 3]``, rows in the order of :func:`coordinate_grid`."""
+        return self.pixels.reshape(-1, 3)
+
+
+def coordinate_grid(side: int) -> torch.Tensor:
+    """Pixel coordinates ``[side * side, 2]`` in [-1, 1], 'ij' order (row, then column)."""
+    axis = torch.linspace(-1.0, 1.0, side)
+    return torch.stack(torch.meshgrid(axis, axis, indexing="ij"), dim=-1).reshape(-1, 2)
+
+
+def default_image_path() -> Path:
+    from matplotlib import cbook
+
+    return Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+
+
+def cache_dir() -> Path:
+    """Where downloaded images are kept: ``$LTHSIREN_CACHE`` or ``~/.cache/lthsiren``."""
+    return Path(os.environ.get("LTHSIREN_CACHE", Path.home() / ".cache" / "lthsiren"))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def fetch(url: str, sha256: str | None = None, timeout: float = 30.0) -> Path:
+    """Download ``url`` once into :func:`cache_dir` and return the local file."""
+    name = hashlib.sha256(url.encode()).hexdigest()[:16] + "-" + Path(url.split("?")[0]).name
+    path = cache_dir() / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            req = urllib.request.Request(url, headers={"User-Agent": "lthsiren"})
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                data = resp.read()
+        except urllib.error.HTTPError as e:
+            raise LthsirenError(
+                f"could not download {url}: HTTP {e.code} {e.reason}; check the URL, or download "
+                "the image yourself and pass its path to --image"
+            ) from None
+        except (urllib.error.URLError, TimeoutError, OSError) as e:
+            reason = getattr(e, "reason", e)
+            raise LthsirenError(
+                f"could not download {url}: {reason}; check the URL and your network, or "
+                "download the image yourself and pass its path to --image"
+            ) from None
+        tmp = path.with_suffix(path.suffix + ".part")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    if sha256 is not None and _sha256(path) != sha256.lower():
+        path.unlink()
+        raise LthsirenError(
+            f"the file downloaded from {url} does not match the expected sha256 {sha256}; "
+            "check the URL and the checksum"
+        )
+    return path
+
+
+def _open(path: Path) -> Image.Image:
+    if not path.exists():
+        raise LthsirenError(f"image not found: {path}; check the path passed to --image")
+    if path.is_dir():
+        raise LthsirenError(f"{path} is a directory, not an image; pass an image file to --image")
+    try:
+        img = Image.open(path)
+        img.load()  # decode now, so a truncated file fails here and not later
+    except UnidentifiedImageError:
+        raise LthsirenError(
+            f"{path} is not an image Pillow can read; pass a PNG, JPEG, GIF, WebP or TIFF file"
+        ) from None
+    except (OSError, SyntaxError, ValueError) as e:
+        raise LthsirenError(
+            f"could not read the image {path} ({e}); the file may be truncated or damaged"
+        ) from None
+    return img
+
+
+def to_rgb(img: Image.Image) -> tuple[Image.Image, list[str]]:
+    """Convert any Pillow mode to 8-bit RGB, saying what was done."""
+    notes = []
+    mode = img.mode
+    if mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        a = np.asarray(img, dtype=np.float64)
+        lo, hi = float(a.min()), float(a.max())
+        a = (a - lo) / (hi - lo) * 255.0 if hi > lo else np.zeros_like(a)
+        img = Image.fromarray(a.round().astype(np.uint8), mode="L")
+        notes.append(
+            f"converted {mode} (high bit depth) to 8-bit by scaling its range [{lo:g}, {hi:g}]"
+        )
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, rgba)
+        notes.append(f"composited {mode} transparency onto white")
+    if img.mode != "RGB":
+        if mode not in ("RGB", "RGBA"):
+            notes.append(f"converted mode {mode} to RGB")
+        img = img.convert("RGB")
+    return img, notes
+
+
+def load_image(
+    source: str | os.PathLike | None = None, side: int = 256, sha256: str | None = None
+) -> Target:
+    """Load ``source`` (a path, an http(s) URL, or None for the default) as a :class:`Target`."""
+    side = int(side)
+    if side < MIN_SIDE:
+        raise LthsirenError(f"image side must be at least {MIN_SIDE} pixels, got {side}")
+    if source is None or str(source) == DEFAULT_IMAGE:
+        path, label = default_image_path(), DEFAULT_IMAGE
+    elif str(source).startswith(("http://", "https://")):
+        path, label = fetch(str(source), sha256), str(source)
+    else:
+        path, label = Path(source).expanduser(), str(source)
+    img = _open(path)
+    w, h = img.size
+    if min(w, h) < 2:
+        raise LthsirenError(
+            f"{path} is {w}x{h} pixels: too small to fit; use an image at least {MIN_SIDE} pixels "
+            "on its short side"
+        )
+    img, notes = to_rgb(img)
+    if max(w, h) > 4 * min(w, h):
+        notes.append(f"image is {w}x{h}: the centre square keeps only part of it")
+    s = min(w, h)
+    left, top = (w - s) // 2, (h - s) // 2
+    img = img.crop((left, top, left + s, top + s))
+    if s < side:
+        notes.append(f"image is {s} pixels square after cropping: upsampled to {side}")
+    img = img.resize((side, side), Image.LANCZOS)
+    pixels = torch.from_numpy(np.asarray(img, dtype=np.float32).copy()) / 127.5 - 1.0
+    return Target(pixels=pixels, source=label, sha256=_sha256(path), notes=notes)

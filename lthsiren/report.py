@@ -1,0 +1,158 @@
+"""Turning a run's records into what people read: the SPEC-style table and a summary figure
+(PSNR against remaining weights on a log axis, and reconstructions at chosen rounds).
+Notebooks 03 and 04 show both."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from .pruning import STRATEGIES, TICKET_NAMES
+
+TICKET_ORDER = [TICKET_NAMES[s] for s in STRATEGIES]
+COLORS = {"winner": "tab:green", "random": "tab:blue", "loser": "tab:red"}
+SHOW_ROUNDS = (0, 1, 2, 5, 10, 17, 20)
+
+
+def curves(records: list[dict], key: str = "psnr") -> dict[str, dict[int, list[float]]]:
+    """``{ticket: {round: [value per seed]}}``."""
+    out: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for r in records:
+        out[r["ticket"]][r["round"]].append(r[key])
+    return out
+
+
+def remaining_by_round(records: list[dict]) -> dict[int, float]:
+    """Remaining fraction of each round (all tickets prune the same count)."""
+    return {r["round"]: r["remaining"] for r in records}
+
+
+def summary_rows(records: list[dict], key: str = "psnr") -> list[dict]:
+    """One row per round: remaining %, mean value per ticket (and spread), winner - loser gap."""
+    by = curves(records, key)
+    rem = remaining_by_round(records)
+    rows = []
+    for k in sorted(rem):
+        row = {"round": k, "remaining_pct": 100.0 * rem[k]}
+        for t in TICKET_ORDER:
+            vals = by.get(t, {}).get(k)
+            if vals:
+                row[t] = statistics.fmean(vals)
+                row[t + "_sd"] = statistics.stdev(vals) if len(vals) > 1 else 0.0
+        if "winner" in row and "loser" in row and k > 0:
+            row["gap"] = row["winner"] - row["loser"]
+        rows.append(row)
+    return rows
+
+
+def format_table(records: list[dict], rounds=None, key: str = "psnr") -> str:
+    """The SPEC-style table as text (PSNR in dB; mean over seeds, with +-sd when several)."""
+    rows = summary_rows(records, key)
+    if rounds is not None:
+        rows = [r for r in rows if r["round"] in set(rounds)]
+    present = [t for t in TICKET_ORDER if any(t in r for r in rows)]
+    n_seeds = len({r["seed"] for r in records}) if records else 1
+    width = 13 if n_seeds > 1 else 7
+    head = f"{'remaining %':>11} {'round':>5} " + " ".join(f"{t:>{width}}" for t in present)
+    show_gap = "winner" in present and "loser" in present
+    if show_gap:
+        head += f" {'winner-loser':>12}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        cells = []
+        for t in present:
+            if t not in r:
+                cells.append(f"{'':>{width}}")
+            elif n_seeds > 1:
+                cells.append(f"{r[t]:>7.2f}±{r[t + '_sd']:<5.2f}")
+            else:
+                cells.append(f"{r[t]:>7.2f}")
+        line = f"{r['remaining_pct']:>11.1f} {r['round']:>5} " + " ".join(cells)
+        if show_gap:
+            line += f" {r['gap']:>+12.1f}" if "gap" in r else f" {'-':>12}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def plot_psnr(records: list[dict], ax=None, key: str = "psnr", marker_round: int | None = None):
+    """PSNR (or ``key``) against remaining weights, log x axis, one line per ticket with a
+    min-max band over seeds."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    ax = ax or plt.gca()
+    by = curves(records, key)
+    rem = remaining_by_round(records)
+    for t in TICKET_ORDER:
+        if t not in by:
+            continue
+        ks = sorted(by[t])
+        x = np.array([100.0 * rem[k] for k in ks])
+        vals = [by[t][k] for k in ks]
+        mean = np.array([np.mean(v) for v in vals])
+        ax.plot(x, mean, "o-", ms=3, color=COLORS[t], label=t)
+        if max(len(v) for v in vals) > 1:
+            ax.fill_between(
+                x, [min(v) for v in vals], [max(v) for v in vals], color=COLORS[t], alpha=0.2, lw=0
+            )
+        if marker_round is not None and marker_round in by[t]:
+            ax.plot(
+                [100.0 * rem[marker_round]],
+                [np.mean(by[t][marker_round])],
+                "o",
+                ms=10,
+                mfc="none",
+                mec="black",
+            )
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.invert_xaxis()
+    ax.set_xlabel("weights remaining (%)")
+    ax.set_ylabel("PSNR (dB)" if key == "psnr" else key)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    return ax
+
+
+def summary_figure(run, rounds=SHOW_ROUNDS, seed: int | None = None):
+    """PSNR curve plus a grid of reconstructions (tickets x rounds) from a run folder."""
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    records = run.records()
+    done = sorted({r["round"] for r in records})
+    rounds = [k for k in rounds if k in done] or done[-1:]
+    tickets = [t for t in TICKET_ORDER if any(r["ticket"] == t for r in records)]
+    seed = min(r["seed"] for r in records) if seed is None else seed
+    rem = remaining_by_round(records)
+    fig = plt.figure(figsize=(2.0 * len(rounds) + 5, 2.1 * len(tickets) + 0.4))
+    grid = fig.add_gridspec(len(tickets), len(rounds) + 3)
+    plot_psnr(records, fig.add_subplot(grid[:, :3]))
+    for i, t in enumerate(tickets):
+        for j, k in enumerate(rounds):
+            ax = fig.add_subplot(grid[i, j + 3])
+            ax.imshow(Image.open(run.image_path(k, t, seed)))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if i == 0:
+                ax.set_title(f"{100 * rem[k]:.1f}%", fontsize=9)
+            if j == 0:
+                ax.set_ylabel(t, color=COLORS[t])
+    fig.tight_layout()
+    return fig
+
+
+def save_summary(run, path: str | Path | None = None) -> Path:
+    """Write the summary figure as PNG (default ``<run>/summary.png``) and return its path."""
+    import matplotlib.pyplot as plt
+
+    from .store import _atomic
+
+    path = Path(path) if path is not None else run.path / "summary.png"
+    fig = summary_figure(run)
+    _atomic(path, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
+    plt.close(fig)
+    return path
