@@ -114,7 +114,9 @@ def main(argv=None) -> int:
         else:
             from .store import RunDir
 
-            _finish(RunDir(args.run_dir))
+            run = RunDir(args.run_dir)
+            run.info()  # a clear error if this is not a run folder
+            _finish(run)
     except LthsirenError as e:
         print(f"lthsiren: error: {e}", file=sys.stderr)
         return e.exit_code
