@@ -107,9 +107,11 @@ def main():
 
     n_weights = sum(m[0].numel() for m in masks)
     flop_per_step = 6 * n_weights * cfg.side**2 * len(cfg.tickets())
-    print(f"device {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, "
-          f"preset {cfg.preset} ({cfg.side}x{cfg.side}, width {cfg.width}, "
-          f"{len(cfg.tickets())} tickets)")
+    print(
+        f"device {device}, torch {torch.__version__}, threads {torch.get_num_threads()}, "
+        f"preset {cfg.preset} ({cfg.side}x{cfg.side}, width {cfg.width}, "
+        f"{len(cfg.tickets())} tickets)"
+    )
     ours, base, mm = [], [], []
     for _ in range(args.repeats):
         mm.append(matmul_gflops(device))
@@ -120,10 +122,14 @@ def main():
     print(f"baseline (nn.Module + prune hooks, sequential): {1e3 * base_s:8.2f} ms/step")
     print(f"lthsiren TicketTrainer (batched, fused):        {1e3 * ours_s:8.2f} ms/step")
     print(f"speed-up: {base_s / ours_s:.2f}x")
-    print(f"achieved {achieved:.0f} GFLOP/s of a measured torch.mm 2048^2 rate of {mm_rate:.0f} "
-          f"GFLOP/s ({100 * achieved / mm_rate:.0f}%)")
-    print(f"per-round estimate ({cfg.steps} steps): ours {ours_s * cfg.steps:.1f} s, "
-          f"baseline {base_s * cfg.steps:.1f} s")
+    print(
+        f"achieved {achieved:.0f} GFLOP/s of a measured torch.mm 2048^2 rate of {mm_rate:.0f} "
+        f"GFLOP/s ({100 * achieved / mm_rate:.0f}%)"
+    )
+    print(
+        f"per-round estimate ({cfg.steps} steps): ours {ours_s * cfg.steps:.1f} s, "
+        f"baseline {base_s * cfg.steps:.1f} s"
+    )
 
 
 if __name__ == "__main__":

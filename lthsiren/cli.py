@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
         dest="prune_fraction",
         help="share of alive weights pruned per round",
     )
+    r.add_argument("--rewind", help="init (step 0, default), step:K (late), or finetune")
     r.add_argument("--device", help="auto, cpu or cuda (default: auto)")
     r.add_argument("--out", help="results root (default: $LTHSIREN_RUNS or ./runs)")
     r.add_argument("--force", action="store_true", help="discard a stored run and start over")
@@ -100,6 +101,7 @@ def main(argv=None) -> int:
                 width=args.width,
                 prune_fraction=args.prune_fraction,
                 device=args.device,
+                rewind=args.rewind,
             )
             print(
                 f"preset {cfg.preset}: {cfg.side}x{cfg.side}, width {cfg.width}, "

@@ -50,6 +50,14 @@ class Config:
     strategies: tuple[str, ...] = STRATEGIES
     seeds: tuple[int, ...] = (0,)
     device: str = "auto"
+    # What survivors are reset to before each round: "init" (step 0, the protocol), "step:K"
+    # (late rewinding, to the weights after K steps of round 0), or "finetune" (no reset:
+    # keep training the pruned trained weights).
+    rewind: str = "init"
+
+    def rewind_step(self) -> int | None:
+        """K of a "step:K" rewind, else None."""
+        return int(self.rewind.split(":", 1)[1]) if self.rewind.startswith("step:") else None
 
     def tickets(self) -> list[tuple[str, int]]:
         """(strategy, seed) of each ticket, in the order of the batched tensors."""
@@ -136,6 +144,13 @@ def validate(cfg: Config) -> None:
     need(len(cfg.seeds) > 0, "--seeds must list at least one seed")
     need(len(set(cfg.seeds)) == len(cfg.seeds), "--seeds lists a seed twice")
     need(all(s >= 0 for s in cfg.seeds), "--seeds must be non-negative integers")
+    late = cfg.rewind.split(":", 1)
+    need(
+        cfg.rewind in ("init", "finetune")
+        or (late[0] == "step" and late[-1].isdigit() and 0 < int(late[-1]) < cfg.steps),
+        f"--rewind {cfg.rewind!r} is not valid: use init, finetune, or step:K with "
+        f"0 < K < steps ({cfg.steps})",
+    )
     resolve_device(cfg.device)
 
 

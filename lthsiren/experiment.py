@@ -22,7 +22,7 @@ from .data import coordinate_grid, load_image
 from .metrics import hfe, psnr
 from .pruning import TICKET_NAMES, full_mask, prune_step, rewind
 from .siren import init_params
-from .store import RunDir
+from .store import RunDir, write_png
 from .train import TicketTrainer
 
 
@@ -86,8 +86,6 @@ def run_experiment(
     if not run.exists() or done == 0:
         run.write_info(_info(cfg, target, device))
         run.write_theta0(theta0_cpu)
-        from .store import write_png
-
         write_png(run.path / "images" / "target.png", target.pixels)
     elif run.info()["config"]["rounds"] < cfg.rounds:
         run.write_info(_info(cfg, target, device))  # extending a shorter run
@@ -98,9 +96,13 @@ def run_experiment(
     end = cfg.rounds if stop_after is None else min(cfg.rounds, stop_after)
     if done >= end:
         return run
+    late = cfg.rewind_step()
+    theta_late = trained = None
     if done > 0:
         masks, trained = run.round_state(done - 1)
         masks = next_masks(cfg, trained, masks, done - 1)
+        if late is not None:
+            theta_late = run.load_params("theta_late.pt")
     else:
         masks = [
             m.unsqueeze(0).expand(len(tickets), *m.shape).clone()
@@ -129,13 +131,23 @@ def run_experiment(
             steps_bar.reset()
             masks_dev = [m.to(device) for m in masks]
             t0 = time.perf_counter()
-            trained, _ = trainer.fit(
-                rewind(theta0, masks_dev),
+            if k == 0 or cfg.rewind == "init":
+                start = theta0
+            elif cfg.rewind == "finetune":  # no rewinding: keep training the pruned weights
+                start = [(w.to(device), b.to(device)) for w, b in trained]
+            else:  # late rewinding, to the weights after `late` steps of round 0
+                start = [(w.to(device), b.to(device)) for w, b in theta_late]
+            trained, snapshot = trainer.fit(
+                rewind(start, masks_dev),
                 masks_dev,
                 cfg.steps,
                 cfg.lr,
                 on_step=lambda _: steps_bar.update(),
+                snapshot_step=late if k == 0 else None,
             )
+            if snapshot is not None:
+                theta_late = [(w.cpu(), b.cpu()) for w, b in snapshot]
+                run.write_params("theta_late.pt", theta_late)
             recon = trainer.predict().cpu()
             if device.type == "cuda":
                 torch.cuda.synchronize()
@@ -159,8 +171,6 @@ def run_experiment(
                     "seconds": seconds,
                 }
                 records.append(rec)
-                from .store import write_png
-
                 write_png(run.image_path(k, rec["ticket"], seed), img)
             run.write_round(k, masks, trained, records)
             several = len(cfg.seeds) > 1

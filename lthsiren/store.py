@@ -3,7 +3,8 @@
 ``runs/<preset>-<hash of the config>/`` holds
 
 - ``config.json``: the settings, the image's source and sha256, and the device used;
-- ``theta0.pt``: the step-0 weights every ticket rewinds to;
+- ``theta0.pt``: the step-0 weights every ticket rewinds to (and ``theta_late.pt``, the weights
+  after K steps of round 0, when the run rewinds late);
 - ``rounds/round_KK.pt``: per round K, the masks trained under and the trained weights;
 - ``records.jsonl``: one JSON line per (round, ticket, seed): remaining fraction, alive count,
   PSNR, HFE, final loss, seconds;
@@ -136,8 +137,12 @@ class RunDir:
         except Exception as e:  # torch raises many types for a damaged zip/pickle
             raise self._corrupt(name, e) from None
 
+    def load_params(self, name: str) -> Params:
+        return params_from_dict(self._load_tensors(name))
+
     def theta0(self) -> Params:
-        return params_from_dict(self._load_tensors("theta0.pt"))
+        """The step-0 weights, batched over tickets."""
+        return self.load_params("theta0.pt")
 
     def round_file(self, k: int) -> str:
         return f"rounds/round_{k:02d}.pt"
@@ -166,8 +171,11 @@ class RunDir:
     def write_info(self, info: dict) -> None:
         write_text(self.path / "config.json", json.dumps(info, indent=2) + "\n")
 
+    def write_params(self, name: str, params: Params) -> None:
+        write_tensors(self.path / name, params_to_dict(params))
+
     def write_theta0(self, theta0: Params) -> None:
-        write_tensors(self.path / "theta0.pt", params_to_dict(theta0))
+        self.write_params("theta0.pt", theta0)
 
     def write_round(self, k: int, masks, trained: Params, records: list[dict]) -> None:
         """Save round ``k``: state first, records last (the records mark the round complete)."""

@@ -155,3 +155,44 @@ def test_science_at_tiny_loser_collapses_by_round_2_and_stays(tiny_records):
 def test_science_at_tiny_winner_beats_random_at_10_percent(tiny_records):
     k = next(r["round"] for r in tiny_records if abs(r["remaining"] - 0.107) < 0.005)
     assert _psnr(tiny_records, "winner", k) > _psnr(tiny_records, "random", k) + 3.0
+
+
+def _replay_round(run, cfg, k, start):
+    """Train round ``k`` by hand from ``start`` with the stored mask: what the run should hold."""
+    masks, _ = run.round_state(k)
+    trainer = L.TicketTrainer(L.coordinate_grid(cfg.side), L.load_image(None, cfg.side).flat())
+    trained, _ = trainer.fit(L.rewind(start, masks), masks, cfg.steps, cfg.lr)
+    return trained
+
+
+def test_finetune_continues_from_the_pruned_trained_weights(tmp_path):
+    cfg = L.make_config("tiny", **{**QUICK, "rounds": 3}, rewind="finetune")
+    run = L.run_experiment(cfg, root=tmp_path, progress=False)
+    _, trained1 = run.round_state(1)
+    expected = _replay_round(run, cfg, 2, trained1)
+    for (w, _), (we, _) in zip(run.round_state(2)[1], expected):
+        assert torch.equal(w, we)
+
+
+def test_late_rewinding_rewinds_to_step_k_of_round_0(tmp_path):
+    cfg = L.make_config("tiny", **{**QUICK, "rounds": 3}, rewind="step:5")
+    run = L.run_experiment(cfg, root=tmp_path, progress=False)
+    theta0 = run.theta0()
+    full = [torch.ones_like(w, dtype=torch.bool) for w, _ in theta0]
+    trainer = L.TicketTrainer(L.coordinate_grid(cfg.side), L.load_image(None, cfg.side).flat())
+    _, snap = trainer.fit(theta0, full, cfg.steps, cfg.lr, snapshot_step=5)
+    late = run.load_params("theta_late.pt")
+    assert all(torch.equal(a[0], b[0]) for a, b in zip(late, snap))
+    expected = _replay_round(run, cfg, 2, late)
+    for (w, _), (we, _) in zip(run.round_state(2)[1], expected):
+        assert torch.equal(w, we)
+    # and resuming a late-rewinding run gives the same records
+    part = L.run_experiment(cfg, root=tmp_path / "p", progress=False, stop_after=1)
+    part = L.run_experiment(cfg, root=tmp_path / "p", progress=False)
+    assert _stable(part.records()) == _stable(run.records())
+
+
+@pytest.mark.parametrize("value", ["late", "step:0", "step:x", "step:20", "step:-3"])
+def test_bad_rewind_values(value):
+    with pytest.raises(LthsirenError, match="--rewind"):
+        L.make_config("tiny", **QUICK, rewind=value)
