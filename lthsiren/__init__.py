@@ -5,7 +5,7 @@ The few names a notebook needs are re-exported here; each lives in a small modul
 
 __version__ = "0.1.0"
 
-from .config import PRESETS, Config, make_config  # noqa: E402
+from .config import PRESETS, Config, describe, make_config  # noqa: E402
 from .data import coordinate_grid, load_image  # noqa: E402
 from .errors import LthsirenError  # noqa: E402
 from .experiment import run_experiment  # noqa: E402
@@ -25,6 +25,7 @@ __all__ = [
     "Siren",
     "TicketTrainer",
     "coordinate_grid",
+    "describe",
     "hfe",
     "init_params",
     "load_image",

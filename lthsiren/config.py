@@ -170,3 +170,16 @@ def resolve_device(name: str) -> torch.device:
     if dev.type not in ("cpu", "cuda"):
         raise LthsirenError(f"device {name!r} is not supported: use auto, cpu or cuda")
     return dev
+
+
+def describe(cfg: Config) -> str:
+    """One line naming the preset and its settings, the device and the versions: what the
+    first output of every notebook says."""
+    from . import __version__
+
+    device = resolve_device(cfg.device)
+    return (
+        f"preset {cfg.preset}: {cfg.side}x{cfg.side} image, width {cfg.width}, {cfg.steps} steps"
+        f" x {cfg.rounds} rounds, lr {cfg.lr:g}; device {device}; torch {torch.__version__}; "
+        f"lthsiren {__version__}"
+    )
