@@ -109,9 +109,13 @@ def main(argv=None) -> int:
                 f"{', '.join(cfg.strategies)} x seeds {', '.join(map(str, cfg.seeds))}",
                 flush=True,
             )
-            run = run_experiment(cfg, root=args.out, force=args.force, progress=not args.quiet)
-            for note in run.info()["image"].get("notes", []):
-                print(f"note: {note}")
+            run = run_experiment(
+                cfg,
+                root=args.out,
+                force=args.force,
+                progress=not args.quiet,
+                notify=lambda note: print(f"note: {note}", flush=True),
+            )
             _finish(run)
         else:
             from .store import RunDir

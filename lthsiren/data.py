@@ -66,8 +66,12 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def fetch(url: str, sha256: str | None = None, timeout: float = 30.0) -> Path:
-    """Download ``url`` once into :func:`cache_dir` and return the local file."""
+def fetch(url: str, sha256: str | None = None, timeout: float | None = None) -> Path:
+    """Download ``url`` once into :func:`cache_dir` and return the local file. A server that
+    does not answer within ``timeout`` seconds (default ``$LTHSIREN_HTTP_TIMEOUT`` or 30) is an
+    error, not a hang."""
+    if timeout is None:
+        timeout = float(os.environ.get("LTHSIREN_HTTP_TIMEOUT", "30"))
     name = hashlib.sha256(url.encode()).hexdigest()[:16] + "-" + Path(url.split("?")[0]).name
     path = cache_dir() / name
     if not path.exists():
@@ -83,6 +87,8 @@ def fetch(url: str, sha256: str | None = None, timeout: float = 30.0) -> Path:
             ) from None
         except (urllib.error.URLError, TimeoutError, OSError) as e:
             reason = getattr(e, "reason", e)
+            if isinstance(reason, TimeoutError) or "timed out" in str(reason):
+                reason = f"no answer within {timeout:g} s"
             raise LthsirenError(
                 f"could not download {url}: {reason}; check the URL and your network, or "
                 "download the image yourself and pass its path to --image"

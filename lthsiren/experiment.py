@@ -69,15 +69,19 @@ def run_experiment(
     force: bool = False,
     progress: bool = True,
     stop_after: int | None = None,
+    notify=None,
 ) -> RunDir:
     """Run (or resume, or just load) the experiment ``cfg``; returns its :class:`RunDir`.
 
     Load-if-cached: when every round is already in the store, nothing is trained.
     ``stop_after`` ends the call after that many rounds in total (used by tests).
+    ``notify`` is called with each note on the image's conversion (e.g. ``print``).
     """
     validate(cfg)
     device = resolve_device(cfg.device)
     target = load_image(cfg.image, cfg.side)  # fails before any folder is made
+    for note in target.notes if notify else ():
+        notify(note)
     run = RunDir.for_config(cfg, target.sha256, root)
     if force:
         run.clear()
