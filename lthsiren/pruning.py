@@ -88,4 +88,8 @@ def prune_step(
 def rewind(theta0, mask) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """``theta <- mask * theta0``: every surviving weight back to its exact step-0 value, pruned
     weights to exactly 0, biases (never pruned) back to theirs."""
-    return [(w0 * m.to(w0.dtype), b0.clone()) for (w0, b0), m in zip(theta0, mask, strict=True)]
+    # torch.where, not w0 * m: a product leaves -0.0 where a negative weight was pruned
+    return [
+        (torch.where(m.bool(), w0, torch.zeros_like(w0)), b0.clone())
+        for (w0, b0), m in zip(theta0, mask, strict=True)
+    ]

@@ -113,7 +113,7 @@ class TicketTrainer:
                     self.mW[l].fill_(1.0)
                 else:
                     self.mW[l].copy_(masks[l])
-                    self.W[l].mul_(self.mW[l])
+                    self.W[l].masked_fill_(~masks[l].bool(), 0.0)  # +0.0, never -0.0
 
     # -- the network -------------------------------------------------------------------------
     # One torch.mm per ticket rather than one torch.bmm for all: on a 2-core CPU a batch of 3

@@ -92,6 +92,7 @@ def test_rewind_is_bit_exact():
     for (w, b), (w0, b0), m in zip(rewound, theta0, mask):
         assert torch.equal(w[m], w0[m])  # survivors: their exact step-0 values
         assert torch.equal(w[~m], torch.zeros_like(w[~m]))  # pruned: exactly 0
+        assert not torch.signbit(w[~m]).any()  # and +0.0
         assert torch.equal(b, b0)
 
 

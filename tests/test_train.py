@@ -15,6 +15,7 @@ def test_masked_weights_stay_exactly_zero_through_adam(small_problem):
     trained, _ = trainer.fit(p["params"], p["batched_masks"], steps=25, lr=1e-3)
     for (w, _), m in zip(trained, p["batched_masks"]):
         assert torch.count_nonzero(w[~m]) == 0
+        assert not torch.signbit(w[~m]).any()  # +0.0, so files of pruned nets are canonical
         assert torch.count_nonzero(w[m]) == int(m.sum())  # survivors did move and are nonzero
 
 
