@@ -5,6 +5,7 @@ The few names a notebook needs are re-exported here; each lives in a small modul
 
 __version__ = "0.1.0"
 
+from . import baselines, compress, probe  # noqa: E402
 from .config import PRESETS, Config, describe, make_config  # noqa: E402
 from .data import coordinate_grid, load_image  # noqa: E402
 from .errors import LthsirenError  # noqa: E402
@@ -16,6 +17,9 @@ from .store import RunDir  # noqa: E402
 from .train import TicketTrainer  # noqa: E402
 
 __all__ = [
+    "baselines",
+    "compress",
+    "probe",
     "PRESETS",
     "STRATEGIES",
     "TICKET_NAMES",
