@@ -5,11 +5,12 @@ The few names a notebook needs are re-exported here; each lives in a small modul
 
 __version__ = "0.1.0"
 
-from . import baselines, compress, probe  # noqa: E402
+from . import baselines, compact, compress, probe, ratedistortion  # noqa: E402
 from .config import PRESETS, Config, describe, make_config  # noqa: E402
 from .data import coordinate_grid, load_image  # noqa: E402
 from .errors import LthsirenError  # noqa: E402
 from .experiment import run_experiment  # noqa: E402
+from .explorer import SparsityExplorer, explorer_figure  # noqa: E402
 from .metrics import hfe, log_spectrum, psnr  # noqa: E402
 from .pruning import STRATEGIES, TICKET_NAMES, prune_step, remaining_fraction, rewind  # noqa: E402
 from .siren import Siren, init_params, parameter_count  # noqa: E402
@@ -18,8 +19,10 @@ from .train import TicketTrainer  # noqa: E402
 
 __all__ = [
     "baselines",
+    "compact",
     "compress",
     "probe",
+    "ratedistortion",
     "PRESETS",
     "STRATEGIES",
     "TICKET_NAMES",
@@ -27,9 +30,11 @@ __all__ = [
     "LthsirenError",
     "RunDir",
     "Siren",
+    "SparsityExplorer",
     "TicketTrainer",
     "coordinate_grid",
     "describe",
+    "explorer_figure",
     "hfe",
     "init_params",
     "load_image",

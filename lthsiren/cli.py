@@ -1,5 +1,6 @@
 """The command line: ``lthsiren run`` reproduces the experiment, ``lthsiren show`` reprints a
-finished run. Mistakes in the input end with one line on stderr and exit status 2."""
+finished run, ``lthsiren export`` writes one ticket to a small file and ``lthsiren render`` draws
+such a file at any size. Mistakes in the input end with one line on stderr and exit status 2."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ EXAMPLES = """examples:
   lthsiren run --preset tiny                # a 30-second run on a CPU
   lthsiren run --image mona_lisa.jpg --seeds 0 1 2
   lthsiren show runs/laptop-1a2b3c4d
+  lthsiren export runs/laptop-1a2b3c4d --round 20 --codec best -o winner.lths
+  lthsiren render winner.lths --size 1024 -o winner.png
 """
 
 
@@ -68,7 +71,119 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("show", help="reprint the table and figure of a run folder")
     s.add_argument("run_dir")
+
+    e = sub.add_parser(
+        "export",
+        help="write one ticket of a run to a self-describing network file",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    e.add_argument("run_dir", nargs="?", help="a run folder made by 'lthsiren run'")
+    e.add_argument("--round", type=int, help="pruning round (default: the last complete one)")
+    e.add_argument("--ticket", default="winner", help="winner, random or loser")
+    e.add_argument("--seed", type=int, help="init seed of the ticket (default: the run's first)")
+    e.add_argument("--codec", default="best", help="a codec of --list-codecs, best or best-lossy")
+    e.add_argument("-o", "--output", help="the file to write (e.g. winner.lths)")
+    e.add_argument("--list-codecs", action="store_true", help="describe the codecs and exit")
+
+    d = sub.add_parser(
+        "render",
+        help="draw a network file as a PNG at any resolution",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    d.add_argument("file", help="a file written by 'lthsiren export'")
+    d.add_argument("--size", type=int, default=256, help="image side in pixels")
+    d.add_argument("-o", "--output", required=True, help="the PNG to write")
     return p
+
+
+MAX_RENDER_SIDE = 4096  # as --side: 4096^2 pixels take ~0.5 GB to draw
+
+
+def _list_codecs() -> None:
+    from . import compress as C
+
+    print(f"{'codec':<14} {'kind':<8} layout")
+    for name, codec in C.CODECS.items():
+        kind = "lossless" if codec.lossless else "lossy"
+        print(f"{name:<14} {kind:<8} {codec.summary}")
+    for name, what in C.BEST.items():
+        print(f"{name:<14} {'':<8} {what}")
+
+
+def _export(args) -> None:
+    from pathlib import Path
+
+    from . import compress as C
+    from .data import load_image
+    from .metrics import psnr
+    from .store import RunDir
+
+    if args.list_codecs:
+        _list_codecs()
+        return
+    if args.run_dir is None:
+        raise LthsirenError(
+            "export needs a run folder (or --list-codecs); see 'lthsiren export -h'"
+        )
+    if args.output is None:
+        raise LthsirenError("export needs -o FILE, the network file to write (e.g. winner.lths)")
+    if args.codec not in C.CODECS and args.codec not in C.BEST:
+        C.get_codec(args.codec)  # the error that lists the codecs
+    run = RunDir(args.run_dir)
+    cfg = run.config()  # a clear error if this is not a run folder
+    done = run.completed_rounds()
+    if done == 0:
+        raise LthsirenError(f"{run.path} has no complete round yet; run 'lthsiren run' to train it")
+    k = done - 1 if args.round is None else args.round
+    if not 0 <= k < done:
+        raise LthsirenError(
+            f"--round {k} is not a complete round of {run.path}: use 0 to {done - 1}"
+        )
+    index = C.ticket_index(cfg, args.ticket, args.seed)
+    params, mask = C.ticket_from_run(run, k, index)
+    out = Path(args.output)
+    if out.is_dir():
+        raise LthsirenError(f"-o {out} is a directory; name the file to write")
+    n = C.save(out, params, mask, cfg.omega_0, args.codec)
+    back = C.load(out)
+    strategy, seed = cfg.tickets()[index]
+    print(
+        f"wrote {out}: {n:,} B ({back.codec}, {'lossless' if back.lossless else 'lossy'}), "
+        f"round {k}, {args.ticket} seed {seed}, {back.survivors:,} weights stored, "
+        f"{8 * n / cfg.side**2:.2f} bits per pixel at {cfg.side}x{cfg.side}"
+    )
+    try:
+        target = load_image(cfg.image, cfg.side).pixels
+    except LthsirenError as err:
+        print(f"note: PSNR not computed ({err})")
+        return
+    score = psnr(C.render(back.params, cfg.side, back.omega_0), target)
+    print(f"PSNR of the decoded network at {cfg.side}x{cfg.side}: {score:.2f} dB")
+
+
+def _render(args) -> None:
+    from pathlib import Path
+
+    from . import compress as C
+    from .store import write_png
+
+    if not 1 <= args.size <= MAX_RENDER_SIDE:
+        raise LthsirenError(f"--size must be 1 to {MAX_RENDER_SIDE} pixels, got {args.size}")
+    net = C.load(args.file)
+    if net.shapes[0][1] != 2:
+        raise LthsirenError(
+            f"{args.file} maps {net.shapes[0][1]} inputs, not 2-D pixel coordinates; "
+            "it cannot be drawn as an image"
+        )
+    img = C.render(net.params, args.size, net.omega_0)
+    channels = img.shape[-1]
+    if channels not in (1, 3):
+        raise LthsirenError(f"{args.file} outputs {channels} channels; a PNG needs 1 or 3")
+    out = Path(args.output)
+    if out.is_dir():
+        raise LthsirenError(f"-o {out} is a directory; name the PNG to write")
+    write_png(out, img.expand(-1, -1, 3) if channels == 1 else img)
+    print(f"wrote {out}: {args.size}x{args.size} drawn from {args.file} ({net.codec})")
 
 
 def _finish(run) -> None:
@@ -117,6 +232,10 @@ def main(argv=None) -> int:
                 notify=lambda note: print(f"note: {note}", flush=True),
             )
             _finish(run)
+        elif args.command == "export":
+            _export(args)
+        elif args.command == "render":
+            _render(args)
         else:
             from .store import RunDir
 

@@ -1,13 +1,12 @@
 """Storing a ticket: one SIREN (its weights, mask and omega_0) written to a small file and read
-back exactly.
+back.
 
 A winning ticket keeps about 1% of its weights, and the rest are exactly zero; this module turns
 that into bytes you can measure. A file is a fixed header followed by a payload whose layout a
-*codec* decides. Two codecs exist now:
+*codec* decides. The two codecs of the write-up's arithmetic are the baselines:
 
 - ``dense-f32``: every weight (pruned zeros included) and every bias as little-endian float32,
-  layer by layer. The baseline: at the SPEC size 198,915 * 4 B = 795,660 B of payload, whatever
-  the sparsity.
+  layer by layer. At the SPEC size 198,915 * 4 B = 795,660 B of payload, whatever the sparsity.
 - ``coo``: the SPEC's arithmetic made real. Each surviving weight costs a float32 value plus an
   int32 flat index, 8 B; the biases (never pruned) are stored densely as float32. The payload is
   ``4 * biases + 8 * survivors`` bytes, so COO beats dense exactly when fewer than half of the
@@ -16,21 +15,46 @@ that into bytes you can measure. A file is a fixed header followed by a payload 
   decoded on its own also holds the biases (1,027 * 4 B at the SPEC size) and the header, and
   :func:`size_report` gives both figures.
 
+The ``csr-*`` family does better. Each layer's mask is written as whichever of three index
+layouts is smallest for it: CSR (a count per row, i.e. delta-coded row pointers, then each row's
+column indices delta-coded as gaps), flat gaps (the gaps between survivors' positions in the
+row-major layer, for very sparse layers), or a bitmask (one bit per weight, for dense layers);
+counts and gaps go in the narrowest unsigned type that holds them (uint8, uint16 or uint32).
+The values follow, in one of three forms:
+
+- ``csr-f32``: survivors and biases as float32 (lossless: bit-identical);
+- ``csr-f16``: survivors and biases as float16 (lossy);
+- ``csr-q8``: survivors as 8-bit codes of a linear quantiser per layer (``lo + code * step``,
+  ``lo`` and ``step`` stored as float32), biases as float16 (lossy; every sine layer multiplies
+  its biases by omega_0, and on the laptop preset's dense round 8-bit biases cost 5 dB more
+  than 8-bit weights alone).
+
+Multi-byte values are stored byte-plane by byte-plane (all first bytes, then all second bytes,
+...), which changes nothing by itself but lets an entropy coder see that the sign/exponent bytes
+repeat. A ``+zlib`` (raw deflate, level 9) or ``+lzma`` (raw LZMA2, preset 9e) suffix passes the
+whole payload through that standard-library coder. The lossy codecs also drop what cannot
+change the image: weights into, and biases of, hidden neurons with no path to the output (their
+outputs are multiplied by pruned zeros), so a decoded lossy file may report fewer survivors.
+``encode(..., codec="best")`` tries every lossless codec and keeps the smallest file;
+``"best-lossy"`` tries all of them.
+
 The header makes every file self-describing, so :func:`decode` needs nothing else: magic bytes
 ``LTHSIREN``, the format version, the codec name, omega_0, the layer shapes, the payload length
 and a CRC-32 of header and payload. A file that is truncated, damaged, of another format version,
 or not an lthsiren file at all raises :class:`~lthsiren.errors.LthsirenError` with one line naming
-the problem. Decoding is exact: the weights come back bit-identical.
+the problem, and so does a payload that passes the checksum but does not describe a network of
+the header's shapes. The lossless codecs give the weights back bit-identical.
 
 Codecs live in a registry (:data:`CODECS`, :func:`register_codec`), a name mapped to an encode
-and a decode function over plain numpy arrays, so a new layout (delta-coded CSR indices, float16
-values, 8-bit quantisation, bitmasks, zlib) is one more entry. :func:`render` draws a decoded
-network the way the training engine does, so its PSNR can be compared with the stored one.
-Notebook 05 introduces this module.
+and a decode function over plain numpy arrays. :func:`render` draws a decoded network the way
+the training engine does, so its PSNR can be compared with the stored one, at any resolution.
+Notebook 05 introduces this module; :mod:`lthsiren.ratedistortion` compares it with JPEG and
+WebP, and :mod:`lthsiren.compact` turns a sparse ticket into a smaller dense network.
 """
 
 from __future__ import annotations
 
+import lzma
 import struct
 import zlib
 from collections.abc import Callable
@@ -41,6 +65,7 @@ import numpy as np
 import torch
 
 from .errors import LthsirenError
+from .pruning import TICKET_NAMES
 
 Params = list[tuple[torch.Tensor, torch.Tensor]]
 Shapes = list[tuple[int, int]]  # (out, in) of each layer, nn.Linear layout
@@ -57,7 +82,9 @@ _SHAPE = struct.Struct("<II")
 _TAIL = struct.Struct("<QI")
 _NAME_BYTES = 16
 F32 = np.dtype("<f4")
+F16 = np.dtype("<f2")
 I32 = np.dtype("<i4")
+U8, U16, U32 = np.dtype("<u1"), np.dtype("<u2"), np.dtype("<u4")
 
 
 def header_size(n_layers: int) -> int:
@@ -76,14 +103,17 @@ class Codec:
     ``[out, in]`` with pruned entries already zero, float32 biases ``[out]``, bool masks).
     ``decode(payload, shapes) -> (weights, biases, masks)`` inverts it and raises ``ValueError``
     with a short reason if the payload does not fit the shapes. ``payload_size(survivors,
-    weights, biases)`` is the payload's length in bytes, the codec's arithmetic.
+    weights, biases)`` is the payload's length in bytes, the codec's arithmetic, or ``None`` for
+    a codec whose size depends on the contents (then :func:`size_report` encodes to measure).
+    ``lossless``: whether decoding gives back the very same survivors and biases.
     """
 
     name: str
     encode: Callable[[list[np.ndarray], list[np.ndarray], list[np.ndarray]], bytes]
     decode: Callable[[bytes, Shapes], tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]]
-    payload_size: Callable[[int, int, int], int]
+    payload_size: Callable[[int, int, int], int] | None
     summary: str = ""
+    lossless: bool = True
 
 
 CODECS: dict[str, Codec] = {}
@@ -100,9 +130,15 @@ def register_codec(codec: Codec) -> Codec:
     return codec
 
 
+BEST = {"best": "the smallest file of the lossless codecs", "best-lossy": "the smallest of all"}
+
+
 def get_codec(name: str) -> Codec:
     if name not in CODECS:
-        raise LthsirenError(f"unknown codec {name!r}: choose from {', '.join(CODECS)}")
+        raise LthsirenError(
+            f"unknown codec {name!r}: choose from {', '.join([*CODECS, *BEST])} "
+            "(lthsiren export --list-codecs describes them)"
+        )
     return CODECS[name]
 
 
@@ -197,6 +233,310 @@ COO = register_codec(
 )
 
 
+# -- the csr family ----------------------------------------------------------------------------
+#
+# payload = one index block per layer, then the values. An index block starts with a tag byte:
+# bits 0-1 the layout (0 bitmask, 1 CSR, 2 flat gaps), bits 2-3 and 4-5 the widths of its count
+# and gap arrays (0 uint8, 1 uint16, 2 uint32).
+#   bitmask: ceil(out * in / 8) bytes, np.packbits of the row-major mask (tag 0);
+#   CSR:     out row counts, then for each row its columns as gaps (the first column, then
+#            each column minus the previous one minus 1);
+#   gaps:    the survivor count (one integer), then the gaps between the survivors' row-major
+#            positions, coded the same way.
+# Values, f32:  survivors (row-major, layer after layer) as float32, then every bias as float32;
+#         f16:  the same as float16;
+#         q8:   (lo, step) float32 per layer, then one uint8 code per survivor, then biases f16.
+# Every multi-byte array is written byte-plane by byte-plane. The lossy forms store the biases
+# of the hidden neurons that reach the output only (the others decode as 0).
+
+_UINTS = (U8, U16, U32)
+_BITMASK, _CSR, _GAPS = 0, 1, 2
+
+
+def _uint_code(largest: int) -> int:
+    """The narrowest of uint8/16/32 (0/1/2) that holds ``largest``."""
+    return 0 if largest < 2**8 else 1 if largest < 2**16 else 2
+
+
+class _Reader:
+    """Reads typed arrays off a payload; running past its end is a ``ValueError``."""
+
+    def __init__(self, data: bytes):
+        self.data, self.pos = data, 0
+
+    def take(self, dtype: np.dtype, count: int, what: str) -> np.ndarray:
+        count = int(count)
+        end = self.pos + count * dtype.itemsize
+        if count < 0 or end > len(self.data):
+            raise ValueError(f"its payload ends inside {what}")
+        out = np.frombuffer(self.data, dtype=dtype, count=count, offset=self.pos)
+        self.pos = end
+        return out
+
+    def planes(self, dtype: np.dtype, count: int, what: str) -> np.ndarray:
+        """``count`` items written by :func:`_planes`."""
+        raw = self.take(U8, count * dtype.itemsize, what)
+        return raw.reshape(dtype.itemsize, count).T.copy().view(dtype).reshape(-1)
+
+    def finish(self) -> None:
+        if self.pos != len(self.data):
+            raise ValueError(f"{len(self.data) - self.pos} byte(s) follow the last value")
+
+
+def _planes(a: np.ndarray) -> bytes:
+    """A little-endian array's bytes, all first bytes first, then all second bytes, ..."""
+    return np.ascontiguousarray(a).view(U8).reshape(-1, a.dtype.itemsize).T.tobytes()
+
+
+def _gaps_of(positions: np.ndarray, starts: np.ndarray | None = None) -> np.ndarray:
+    """Ascending positions -> gaps (``p[0]``, then ``p[i] - p[i-1] - 1``); where ``starts`` is
+    True a new run begins and the gap is the position itself."""
+    prev = np.concatenate(([-1], positions[:-1])).astype(np.int64)
+    if starts is not None:
+        prev[starts] = -1
+    return positions - prev - 1
+
+
+def _index_block(m: np.ndarray) -> bytes:
+    """The smallest of the three layouts for one layer's mask."""
+    out, n_in = m.shape
+    blocks = [bytes([_BITMASK]) + np.packbits(m.reshape(-1)).tobytes()]
+    rows, cols = np.nonzero(m)
+    counts = m.sum(axis=1)
+    new_row = np.concatenate(([True], rows[1:] != rows[:-1]))
+    gaps = _gaps_of(cols.astype(np.int64), new_row)
+    cc, gc = _uint_code(int(counts.max())), _uint_code(int(gaps.max()) if gaps.size else 0)
+    blocks.append(
+        bytes([_CSR | cc << 2 | gc << 4])
+        + counts.astype(_UINTS[cc]).tobytes()
+        + gaps.astype(_UINTS[gc]).tobytes()
+    )
+    flat = np.flatnonzero(m)
+    gaps = _gaps_of(flat.astype(np.int64))
+    nc, gc = _uint_code(flat.size), _uint_code(int(gaps.max()) if gaps.size else 0)
+    blocks.append(
+        bytes([_GAPS | nc << 2 | gc << 4])
+        + np.array([flat.size], dtype=_UINTS[nc]).tobytes()
+        + gaps.astype(_UINTS[gc]).tobytes()
+    )
+    return min(blocks, key=len)
+
+
+def _read_index_block(r: _Reader, shape: tuple[int, int], l: int) -> np.ndarray:
+    out, n_in = shape
+    size = out * n_in
+    what = f"the index of layer {l}"
+    tag = int(r.take(U8, 1, what)[0])
+    layout, cc, gc = tag & 3, tag >> 2 & 3, tag >> 4 & 3
+    if tag >> 6 or layout > _GAPS or cc > 2 or gc > 2 or (layout == _BITMASK and tag):
+        raise ValueError(f"layer {l} has an unknown index layout (tag byte {tag})")
+    if layout == _BITMASK:
+        bits = np.unpackbits(r.take(U8, -(-size // 8), what))
+        if bits[size:].any():
+            raise ValueError(f"the bitmask of layer {l} has bits set past its {size} weights")
+        return bits[:size].astype(bool).reshape(out, n_in)
+    if layout == _CSR:
+        counts = r.take(_UINTS[cc], out, what).astype(np.int64)
+        if counts.size and counts.max() > n_in:
+            raise ValueError(f"a row of layer {l} claims more than its {n_in} weights")
+        nnz = int(counts.sum())
+        step = r.take(_UINTS[gc], nnz, what).astype(np.int64) + 1
+        ends = np.cumsum(step)
+        row_base = np.concatenate(([0], ends))[np.cumsum(counts) - counts]
+        cols = ends - np.repeat(row_base, counts) - 1
+        if nnz and cols.max() >= n_in:
+            raise ValueError(f"a column index of layer {l} is not below its {n_in} inputs")
+        flat = np.repeat(np.arange(out, dtype=np.int64) * n_in, counts) + cols
+    else:
+        nnz = int(r.take(_UINTS[cc], 1, what)[0])
+        if nnz > size:
+            raise ValueError(f"layer {l} claims {nnz} survivors of {size} weights")
+        flat = np.cumsum(r.take(_UINTS[gc], nnz, what).astype(np.int64) + 1) - 1
+        if nnz and flat[-1] >= size:
+            raise ValueError(f"a weight index of layer {l} is not below its {size} weights")
+    m = np.zeros(size, dtype=bool)
+    m[flat] = True
+    return m.reshape(out, n_in)
+
+
+def _reaching_output(masks: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Masks keeping only the weights on some path to the output, and per layer which neurons
+    reach the output (every output neuron does; a hidden neuron does when it keeps an outgoing
+    weight into a neuron that does)."""
+    trimmed = [m.copy() for m in masks]
+    live = [np.ones(m.shape[0], dtype=bool) for m in masks]
+    for l in range(len(masks) - 1, 0, -1):
+        trimmed[l] &= live[l][:, None]
+        live[l - 1] = trimmed[l].any(axis=0)
+    trimmed[0] &= live[0][:, None]
+    return trimmed, live
+
+
+def _live_from(masks: list[np.ndarray]) -> list[np.ndarray]:
+    """Which neurons of a trimmed network reach the output (as :func:`_reaching_output`)."""
+    live = [m.any(axis=0) for m in masks[1:]]
+    return live + [np.ones(masks[-1].shape[0], dtype=bool)]
+
+
+def _f16(a: np.ndarray, what: str) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        h = a.astype(F16)
+    if np.any(np.isinf(h) & np.isfinite(a)):
+        raise LthsirenError(
+            f"{what} exceed float16's range (largest |value| {float(np.abs(a).max()):.3g} > 65504);"
+            " use a float32 codec"
+        )
+    return h
+
+
+def _quantise(v: np.ndarray, l: int) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, step) as float32 and uint8 codes with ``lo + code * step`` within step / 2 of v."""
+    if v.size == 0:
+        return np.zeros(2, dtype=F32), np.zeros(0, dtype=U8)
+    if not np.all(np.isfinite(v)):
+        raise LthsirenError(
+            f"layer {l} has a weight that is inf or nan: 8-bit codes cannot hold it"
+        )
+    lo = np.float32(v.min())
+    step = np.float32((np.float64(v.max()) - np.float64(lo)) / 255.0)
+    if not np.isfinite(step):
+        raise LthsirenError(f"the weights of layer {l} span too wide a range for 8-bit codes")
+    if step == 0:
+        return np.array([lo, 0.0], dtype=F32), np.zeros(v.size, dtype=U8)
+    codes = np.clip(np.rint((v.astype(np.float64) - lo) / np.float64(step)), 0, 255)
+    return np.array([lo, step], dtype=F32), codes.astype(U8)
+
+
+def _dequantise(lo_step: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    lo, step = lo_step.astype(F32)
+    return (lo + codes.astype(F32) * step).astype(F32)
+
+
+def _sparse_encode(values: str, weights, biases, masks) -> bytes:
+    if values != "f32":
+        masks, live = _reaching_output(masks)
+        kept_b = np.concatenate([b[keep] for b, keep in zip(biases, live)]).astype(F32)
+    parts = [_index_block(m) for m in masks]
+    survivors = [w[m] for w, m in zip(weights, masks)]
+    if values == "f32":
+        parts += [_planes(np.concatenate(survivors).astype(F32)), _planes(np.concatenate(biases))]
+    elif values == "f16":
+        parts += [
+            _planes(_f16(np.concatenate(survivors), "surviving weights")),
+            _planes(_f16(kept_b, "biases")),
+        ]
+    else:  # q8
+        quantised = [_quantise(v, l) for l, v in enumerate(survivors)]
+        parts += [lo_step.tobytes() for lo_step, _ in quantised]
+        parts += [codes.tobytes() for _, codes in quantised]
+        parts.append(_planes(_f16(kept_b, "biases")))
+    return b"".join(parts)
+
+
+def _sparse_decode(values: str, payload: bytes, shapes: Shapes):
+    r = _Reader(payload)
+    masks = [_read_index_block(r, s, l) for l, s in enumerate(shapes)]
+    counts = [int(m.sum()) for m in masks]
+    n_biases = [o for o, _ in shapes]
+    if values == "f32":
+        flat_w = r.planes(F32, sum(counts), "the surviving weights")
+        flat_b = r.planes(F32, sum(n_biases), "the biases")
+        biases = _split(flat_b, n_biases)
+    else:
+        live = _live_from(masks)
+        if values == "f16":
+            flat_w = r.planes(F16, sum(counts), "the surviving weights").astype(F32)
+        else:
+            lo_step = [r.take(F32, 2, "the 8-bit scales") for _ in shapes]
+            if any(not np.all(np.isfinite(x)) or x[1] < 0 for x in lo_step):
+                raise ValueError("an 8-bit scale is negative, inf or nan")
+            flat_w = np.concatenate(
+                [_dequantise(x, r.take(U8, n, "the 8-bit codes")) for x, n in zip(lo_step, counts)]
+            )
+        kept = r.planes(F16, sum(int(k.sum()) for k in live), "the biases").astype(F32)
+        biases = []
+        for keep, part in zip(live, _split(kept, [int(k.sum()) for k in live])):
+            b = np.zeros(keep.shape[0], dtype=F32)
+            b[keep] = part
+            biases.append(b)
+    r.finish()
+    weights = []
+    for m, v in zip(masks, _split(flat_w, counts)):
+        w = np.zeros(m.shape, dtype=F32)
+        w[m] = v
+        weights.append(w)
+    return weights, biases, masks
+
+
+# The entropy coders, headerless: the file's own header already says which one and its CRC
+# already guards the bytes.
+_LZMA_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME}]
+
+
+def _raw_limit(shapes: Shapes) -> int:
+    """More bytes than any payload of the csr family for these shapes can hold."""
+    return 64 + sum(16 + 8 * o + 8 * o * i for o, i in shapes)
+
+
+def _pack(packer: str | None, raw: bytes) -> bytes:
+    if packer == "zlib":
+        c = zlib.compressobj(9, zlib.DEFLATED, -15, 9)
+        return c.compress(raw) + c.flush()
+    if packer == "lzma":
+        return lzma.compress(raw, format=lzma.FORMAT_RAW, filters=_LZMA_FILTERS)
+    return raw
+
+
+def _unpack(packer: str | None, data: bytes, shapes: Shapes) -> bytes:
+    if packer is None:
+        return data
+    limit = _raw_limit(shapes)
+    try:
+        if packer == "zlib":
+            d = zlib.decompressobj(-15)
+            raw = d.decompress(data, limit)
+            ended, rest, over = d.eof, d.unused_data, bool(d.unconsumed_tail)
+        else:
+            d = lzma.LZMADecompressor(format=lzma.FORMAT_RAW, filters=_LZMA_FILTERS)
+            raw = d.decompress(data, max_length=limit)
+            ended, rest, over = d.eof, d.unused_data, not d.eof and not d.needs_input
+    except (zlib.error, lzma.LZMAError, EOFError) as e:
+        raise ValueError(f"its {packer} stream does not decompress ({e})") from None
+    if over or len(raw) >= limit:
+        raise ValueError(f"its {packer} stream unpacks to more than any network of its shapes")
+    if not ended:
+        raise ValueError(f"its {packer} stream stops before its end marker")
+    if rest:
+        raise ValueError(f"{len(rest)} byte(s) follow the end of its {packer} stream")
+    return raw
+
+
+_VALUE_FORMS = {
+    "f32": ("float32 values and biases", True),
+    "f16": ("float16 values and biases", False),
+    "q8": ("8-bit codes per layer (lo + code * step), float16 biases", False),
+}
+_PACKERS = {None: "", "zlib": ", then deflate (zlib, level 9)", "lzma": ", then LZMA2 (preset 9e)"}
+
+
+def _sparse_codec(values: str, packer: str | None) -> Codec:
+    def enc(weights, biases, masks):
+        return _pack(packer, _sparse_encode(values, weights, biases, masks))
+
+    def dec(payload, shapes):
+        return _sparse_decode(values, _unpack(packer, payload, shapes), shapes)
+
+    what, lossless = _VALUE_FORMS[values]
+    summary = f"per-layer CSR / gaps / bitmask index, {what}{_PACKERS[packer]}"
+    name = f"csr-{values}" + (f"+{packer}" if packer else "")
+    return Codec(name, enc, dec, None, summary, lossless)
+
+
+for _values in _VALUE_FORMS:
+    for _packer in _PACKERS:
+        register_codec(_sparse_codec(_values, _packer))
+
+
 # -- encoding ------------------------------------------------------------------------------
 
 
@@ -246,8 +586,12 @@ def encode(params, mask=None, omega_0: float = 30.0, codec: str = "coo") -> byte
 
     ``params`` is ``[(W [out, in], b [out]), ...]`` (tensors or arrays, stored as float32),
     ``mask`` a matching list of boolean ``[out, in]`` (``None``: every weight alive). Weights
-    outside the mask are stored as zero.
+    outside the mask are stored as zero. ``codec`` is a name in :data:`CODECS`, or ``"best"``
+    (the smallest file any lossless codec makes) or ``"best-lossy"`` (the smallest of all);
+    the file records the codec that made it.
     """
+    if codec in BEST:
+        return min(_candidates(params, mask, omega_0, lossless=codec == "best").values(), key=len)
     spec = get_codec(codec)
     weights, biases, masks = _check_network(params, mask)
     payload = spec.encode(weights, biases, masks)
@@ -257,6 +601,27 @@ def encode(params, mask=None, omega_0: float = 30.0, codec: str = "coo") -> byte
     head += struct.pack("<Q", len(payload))
     crc = zlib.crc32(payload, zlib.crc32(head))
     return head + struct.pack("<I", crc) + payload
+
+
+def _candidates(params, mask, omega_0: float, lossless: bool) -> dict[str, bytes]:
+    """The file of every registered codec (lossless ones only if ``lossless``) that can hold
+    this network, in registry order."""
+    out = {}
+    for name, spec in CODECS.items():
+        if spec.lossless or not lossless:
+            try:
+                out[name] = encode(params, mask, omega_0, name)
+            except LthsirenError:  # e.g. weights beyond float16's range
+                if spec.lossless:
+                    raise
+    return out
+
+
+def best_codec(params, mask=None, omega_0: float = 30.0, lossless: bool = True) -> str:
+    """The name of the codec that makes the smallest file of this ticket (ties: the first
+    registered), among the lossless codecs or, with ``lossless=False``, among all."""
+    files = _candidates(params, mask, omega_0, lossless)
+    return min(files, key=lambda name: len(files[name]))
 
 
 # -- decoding ------------------------------------------------------------------------------
@@ -284,6 +649,10 @@ class Decoded:
     @property
     def survivors(self) -> int:
         return sum(int(m.sum()) for m in self.mask)
+
+    @property
+    def lossless(self) -> bool:
+        return CODECS[self.codec].lossless
 
 
 def _fail(source: str, problem: str) -> LthsirenError:
@@ -347,6 +716,10 @@ def _parse_header(data: bytes, source: str) -> _Header:
         )
     if n_layers == 0 or any(o == 0 or i == 0 for o, i in shapes):
         raise _fail(source, f"is damaged: its layer shapes {shapes} describe no network")
+    if any(i != prev for (_, i), (prev, _) in zip(shapes[1:], shapes)) or (
+        sum(o * i for o, i in shapes) >= 2**31
+    ):
+        raise _fail(source, f"is damaged: its layer shapes {shapes} do not make one network")
     return _Header(name, omega_0, [tuple(s) for s in shapes], size, payload_bytes)
 
 
@@ -359,6 +732,13 @@ def decode(data: bytes, source: str = "the data") -> Decoded:
         weights, biases, masks = CODECS[head.codec].decode(payload, head.shapes)
     except ValueError as e:
         raise _fail(source, f"is damaged: {e}") from None
+    except (IndexError, OverflowError, struct.error, zlib.error, lzma.LZMAError, EOFError) as e:
+        # The codecs check what they read; this is the last line of defence for a payload that
+        # passed the checksum and still surprised them.
+        problem = f"is damaged: its payload does not decode ({type(e).__name__})"
+        raise _fail(source, problem) from None
+    except MemoryError:
+        raise _fail(source, "describes a network too large to decode in this memory") from None
     params = [
         (torch.from_numpy(np.array(w, dtype=np.float32)), torch.from_numpy(np.array(b, np.float32)))
         for w, b in zip(weights, biases)
@@ -435,23 +815,50 @@ def spec_bytes(codec: str, survivors: int, weights: int, biases: int) -> int | N
 
 
 def size_report(params, mask=None, codec: str = "coo") -> SizeReport:
-    """The sizes of one ticket under ``codec``, computed from counts (nothing is encoded)."""
+    """The sizes of one ticket under ``codec``: from counts for a codec with fixed arithmetic
+    (``dense-f32``, ``coo``: nothing is encoded), by encoding it for the others. ``codec`` may
+    be ``"best"`` or ``"best-lossy"``: the report then names the codec chosen."""
     weights, biases, masks = _check_network(params, mask)
     n_w = sum(w.size for w in weights)
     n_b = sum(b.size for b in biases)
     alive = int(sum(m.sum() for m in masks))
+    header = header_size(len(weights))
+    if codec in BEST:
+        codec = best_codec(params, mask, lossless=codec == "best")
+    spec = get_codec(codec)
+    if spec.payload_size is not None:
+        payload = spec.payload_size(alive, n_w, n_b)
+    else:
+        payload = len(encode(params, mask, codec=codec)) - header
     return SizeReport(
         codec=codec,
         survivors=alive,
         weights=n_w,
         biases=n_b,
         spec_bytes=spec_bytes(codec, alive, n_w, n_b),
-        payload_bytes=get_codec(codec).payload_size(alive, n_w, n_b),
-        header_bytes=header_size(len(weights)),
+        payload_bytes=payload,
+        header_bytes=header,
     )
 
 
 # -- using a decoded network -----------------------------------------------------------------
+
+
+TICKET_ALIASES = {"winner": "smallest", "loser": "largest", "random": "random"}
+
+
+def ticket_index(cfg, ticket: str = "winner", seed: int | None = None) -> int:
+    """Index into ``cfg.tickets()`` of a ticket named by role (winner, random, loser) or by
+    strategy (smallest, random, largest), for ``seed`` (default: the run's first seed)."""
+    strategy = TICKET_ALIASES.get(ticket, ticket)
+    seed = cfg.seeds[0] if seed is None else int(seed)
+    if (strategy, seed) not in cfg.tickets():
+        have = ", ".join(f"{TICKET_NAMES[s]} seed {n}" for s, n in cfg.tickets())
+        raise LthsirenError(
+            f"the run has no {ticket} ticket of seed {seed}: it holds {have} (--ticket takes "
+            "winner, random or loser)"
+        )
+    return cfg.tickets().index((strategy, seed))
 
 
 def ticket_from_run(run, round_index: int, ticket: int = 0) -> tuple[Params, list[torch.Tensor]]:
@@ -505,6 +912,7 @@ def bit_identical(a: Params, b: Params, mask=None) -> bool:
 
 
 __all__ = [
+    "BEST",
     "CODECS",
     "COO",
     "DENSE_F32",
@@ -514,6 +922,7 @@ __all__ = [
     "Codec",
     "Decoded",
     "SizeReport",
+    "best_codec",
     "bit_identical",
     "decode",
     "encode",
@@ -526,4 +935,5 @@ __all__ = [
     "size_report",
     "spec_bytes",
     "ticket_from_run",
+    "ticket_index",
 ]

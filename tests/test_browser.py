@@ -9,7 +9,8 @@ when it fails; the server is always shut down.
 
 Browser: Debian's ``chromium`` package, driven by Playwright (``playwright install`` cannot
 download here). To watch it: ``LTHSIREN_HEADED=1 pytest -m browser`` (needs a display, e.g.
-``xvfb-run``).
+``xvfb-run``); ``LTHSIREN_BROWSER_SHOTS=DIR`` keeps a screenshot of the explorer after the
+slider moved.
 """
 
 import os
@@ -65,12 +66,22 @@ def lab(tmp_path):
     log = open(tmp_path / "jupyter.log", "w")
     server = subprocess.Popen(
         [
-            sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
-            f"--port={port}", f"--IdentityProvider.token={token}",
-            f"--ServerApp.root_dir={work}", "--ServerApp.allow_root=True",
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={work}",
+            "--ServerApp.allow_root=True",
             "--LabApp.expose_app_in_browser=True",
         ],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -96,23 +107,30 @@ def lab(tmp_path):
 
 def test_explorer_renders_and_responds_in_jupyterlab(lab):
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium package "
-                    "(apt-get install chromium) to run the browser test")
+        pytest.skip(
+            f"no Chromium at {CHROMIUM}: install Debian's chromium package "
+            "(apt-get install chromium) to run the browser test"
+        )
     sync_api = pytest.importorskip("playwright.sync_api")
     base, token, tmp = lab
     headed = os.environ.get("LTHSIREN_HEADED") == "1"
     shot = tmp / "explorer-failure.png"
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=not headed,
-                                    args=CHROMIUM_ARGS, slow_mo=200 if headed else 0)
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=not headed,
+            args=CHROMIUM_ARGS,
+            slow_mo=200 if headed else 0,
+        )
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
             page.goto(f"{base}/lab/tree/{NOTEBOOK.name}?token={token}")
             page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=90_000)
             page.wait_for_function("window.jupyterapp !== undefined", timeout=30_000)
             # the kernel must be up before "run all"
-            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
-                                   timeout=90_000)
+            page.wait_for_selector(
+                ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000
+            )
             page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
             psnr = page.locator(".lthsiren-psnr").first
             psnr.wait_for(timeout=300_000)
@@ -143,6 +161,9 @@ def test_explorer_renders_and_responds_in_jupyterlab(lab):
             )
             assert after_text != before_text
             assert "dB" in after_text
+            shots = os.environ.get("LTHSIREN_BROWSER_SHOTS")  # to look at what the test saw
+            if shots:
+                explorer.screenshot(path=str(Path(shots) / "explorer-after-slider.png"))
         except Exception as e:
             page.screenshot(path=str(shot), full_page=True)
             raise AssertionError(f"{e}\nscreenshot of the failure: {shot}") from e

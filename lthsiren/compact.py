@@ -1,0 +1,192 @@
+"""Turning a sparse ticket into a faster network: compaction and sparse matrix products.
+
+A ticket's mask is unstructured, so with dense kernels a 1% network costs as much as the full
+one: a pruned weight is a zero that still gets multiplied. But at high sparsity whole neurons
+die, and a dead neuron can be removed outright:
+
+- a hidden neuron with **no outgoing weights** feeds nothing: drop it (its row of ``W_l``, its
+  bias, its column of ``W_{l+1}``);
+- a hidden neuron with **no incoming weights** outputs the constant ``sin(omega_0 * b_j)`` for
+  every pixel; its whole contribution to the next layer is ``W_{l+1}[:, j] * sin(omega_0 * b_j)``,
+  which we add to the next layer's bias (*folding*), and then drop the neuron.
+
+Dropping one neuron can strip another of its last weight, so :func:`compact_network` repeats
+both rules until nothing changes. What is left is a smaller *dense* SIREN whose layers have
+different widths (:class:`CompactSiren`, with its own forward pass; :class:`lthsiren.siren.Siren`
+assumes equal widths). It draws the same image as the masked network up to float32 rounding:
+folding changes the order of a few additions, nothing else. A weight counts as present when the
+mask keeps it and its value is not exactly zero (a kept zero contributes nothing either).
+
+:class:`SparseSiren` keeps the network as it is and stores each layer as a
+``torch.sparse_csr_tensor``, so that each product touches the surviving weights only (every
+neuron still computes its sine). All of them run the pixels in tiles, so the activations take
+the same memory at any resolution; ``benchmarks/bench_render.py`` times them against the masked
+dense network (:func:`masked_dense`), and notebook 05 shows them at work.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import torch
+
+Params = list[tuple[torch.Tensor, torch.Tensor]]
+TILE = 65_536  # pixels per tile: at width 256, 64 MiB of activations per layer
+
+
+def _masked(params, mask) -> Params:
+    out = []
+    for l, (w, b) in enumerate(params):
+        w = torch.as_tensor(w).detach().float().cpu()
+        b = torch.as_tensor(b).detach().float().cpu()
+        if mask is not None:
+            w = torch.where(torch.as_tensor(mask[l]).bool(), w, torch.zeros(()))
+        out.append((w.clone(), b.clone()))
+    return out
+
+
+@dataclass
+class CompactSiren:
+    """A dense SIREN whose layers may all have different widths.
+
+    ``layers`` is ``[(W [out, in], b [out]), ...]``, float32; every layer but the last is
+    followed by ``sin(omega_0 * .)``. ``kept[l]`` lists which neurons of the original hidden
+    layer ``l`` survive (their original indices); ``folded[l]`` how many constant neurons of
+    layer ``l`` went into the next layer's bias.
+    """
+
+    layers: Params
+    omega_0: float
+    kept: list[torch.Tensor]
+    folded: list[int]
+
+    @property
+    def widths(self) -> list[int]:
+        """Input features, then the width of every layer: ``[2, 41, 38, ..., 3]``."""
+        return [self.layers[0][0].shape[1]] + [w.shape[0] for w, _ in self.layers]
+
+    def parameter_count(self) -> int:
+        return sum(w.numel() + b.numel() for w, b in self.layers)
+
+    @torch.no_grad()
+    def forward(self, coords: torch.Tensor, tile: int = TILE) -> torch.Tensor:
+        """Colours ``[N, C]`` (unclamped) at coordinates ``[N, 2]``."""
+        w0 = self.omega_0
+        transposed = [(w.T, b) for w, b in self.layers]
+        out = torch.empty(coords.shape[0], self.layers[-1][0].shape[0])
+        for start in range(0, coords.shape[0], tile):
+            h = coords[start : start + tile]
+            for wt, b in transposed[:-1]:
+                h = torch.addmm(b, h, wt, beta=w0, alpha=w0).sin_()
+            wt, b = transposed[-1]
+            torch.addmm(b, h, wt, out=out[start : start + tile])
+        return out
+
+    def render(self, side: int) -> torch.Tensor:
+        """The image ``[side, side, C]`` on the [-1, 1] scale, unclamped."""
+        from .data import coordinate_grid
+
+        return self.forward(coordinate_grid(side)).reshape(side, side, -1)
+
+
+@torch.no_grad()
+def compact_network(params, mask=None, omega_0: float = 30.0) -> CompactSiren:
+    """The smallest dense network that draws what the masked network draws (see module doc)."""
+    layers = _masked(params, mask)
+    n = len(layers)
+    kept = [torch.arange(w.shape[0]) for w, _ in layers[:-1]]
+    folded = [0] * (n - 1)
+    changed = True
+    while changed:
+        changed = False
+        for l in range(n - 1):
+            (w, b), (w_next, b_next) = layers[l], layers[l + 1]
+            has_in = (w != 0).any(dim=1)
+            has_out = (w_next != 0).any(dim=0)
+            constant = has_out & ~has_in
+            if constant.any():
+                # fold in float64, then round once: the sum the dense network computes in
+                # float32 differs from this only by rounding
+                c = torch.sin(omega_0 * b[constant].double())
+                b_next = (b_next.double() + w_next[:, constant].double() @ c).float()
+                folded[l] += int(constant.sum())
+            keep = has_in & has_out
+            if not keep.all():
+                layers[l] = (w[keep], b[keep])
+                layers[l + 1] = (w_next[:, keep], b_next)
+                kept[l] = kept[l][keep]
+                changed = True
+    return CompactSiren(layers, float(omega_0), kept, folded)
+
+
+def alive_neurons(params, mask=None) -> list[int]:
+    """How many neurons of each hidden layer survive :func:`compact_network` (its widths, less the
+    input and output)."""
+    return compact_network(params, mask).widths[1:-1]
+
+
+class SparseSiren:
+    """The masked network with each layer stored as a ``torch.sparse_csr_tensor``.
+
+    Activations are kept as ``[features, pixels]`` so that each layer is one sparse-times-dense
+    product, ``torch.addmm(b[:, None], W_csr, H)``, with the bias and omega_0 folded into the
+    call the same way the dense engine does it.
+    """
+
+    def __init__(self, params, mask=None, omega_0: float = 30.0):
+        self.omega_0 = float(omega_0)
+        with warnings.catch_warnings():  # "sparse CSR support is in beta"
+            warnings.simplefilter("ignore", UserWarning)
+            self.layers = [(w.to_sparse_csr(), b[:, None]) for w, b in _masked(params, mask)]
+
+    @classmethod
+    def from_compact(cls, net: CompactSiren) -> SparseSiren:
+        """A compacted network with its (smaller) layers stored sparse: both savings at once."""
+        return cls(net.layers, None, net.omega_0)
+
+    @property
+    def nnz(self) -> int:
+        return sum(int(w.values().numel()) for w, _ in self.layers)
+
+    @torch.no_grad()
+    def forward(self, coords: torch.Tensor, tile: int = TILE) -> torch.Tensor:
+        w0 = self.omega_0
+        out = torch.empty(coords.shape[0], self.layers[-1][0].shape[0])
+        for start in range(0, coords.shape[0], tile):
+            h = coords[start : start + tile].T
+            for w, b in self.layers[:-1]:
+                h = torch.addmm(b, w, h, beta=w0, alpha=w0).sin_()
+            w, b = self.layers[-1]
+            out[start : start + tile] = torch.addmm(b, w, h).T
+        return out
+
+    def render(self, side: int) -> torch.Tensor:
+        from .data import coordinate_grid
+
+        return self.forward(coordinate_grid(side)).reshape(side, side, -1)
+
+
+def masked_dense(params, mask=None, omega_0: float = 30.0) -> CompactSiren:
+    """The masked network as it is, every neuron kept, computed with dense matrices (pruned
+    zeros multiplied like any weight): what a plain ``nn.Linear`` stack does, tiled like the
+    others. The baseline of the render benchmark."""
+    layers = _masked(params, mask)
+    kept = [torch.arange(w.shape[0]) for w, _ in layers[:-1]]
+    return CompactSiren(layers, float(omega_0), kept, [0] * len(kept))
+
+
+def flops_per_pixel(net: CompactSiren) -> int:
+    """Multiply-adds per pixel of a dense forward pass through ``net``."""
+    return sum(w.numel() for w, _ in net.layers)
+
+
+__all__ = [
+    "TILE",
+    "CompactSiren",
+    "SparseSiren",
+    "alive_neurons",
+    "compact_network",
+    "flops_per_pixel",
+    "masked_dense",
+]
