@@ -758,10 +758,10 @@ def decode(data: bytes, source: str = "the data") -> Decoded:
 
 def save(path, params, mask=None, omega_0: float = 30.0, codec: str = "coo") -> int:
     """Encode one ticket into ``path`` (written atomically); returns the bytes written."""
-    from .store import _atomic
+    from .store import atomic_write
 
     data = encode(params, mask, omega_0, codec)
-    _atomic(Path(path), lambda tmp: Path(tmp).write_bytes(data))
+    atomic_write(Path(path), lambda tmp: Path(tmp).write_bytes(data))
     return len(data)
 
 

@@ -149,10 +149,10 @@ def save_summary(run, path: str | Path | None = None) -> Path:
     """Write the summary figure as PNG (default ``<run>/summary.png``) and return its path."""
     import matplotlib.pyplot as plt
 
-    from .store import _atomic
+    from .store import atomic_write
 
     path = Path(path) if path is not None else run.path / "summary.png"
     fig = summary_figure(run)
-    _atomic(path, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
     plt.close(fig)
     return path

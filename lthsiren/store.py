@@ -40,7 +40,8 @@ def default_root() -> Path:
     return Path(os.environ.get("LTHSIREN_RUNS", "runs"))
 
 
-def _atomic(path: Path, write) -> None:
+def atomic_write(path: Path, write) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
@@ -53,17 +54,18 @@ def _atomic(path: Path, write) -> None:
 
 
 def write_text(path: Path, text: str) -> None:
-    _atomic(path, lambda tmp: Path(tmp).write_text(text))
+    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
 
 
 def write_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
-    _atomic(path, lambda tmp: torch.save({k: v.detach().cpu() for k, v in tensors.items()}, tmp))
+    cpu = {k: v.detach().cpu() for k, v in tensors.items()}
+    atomic_write(path, lambda tmp: torch.save(cpu, tmp))
 
 
 def write_png(path: Path, img) -> None:
     """Save an image ``[side, side, 3]`` on the [-1, 1] scale (clamped) as an 8-bit PNG."""
     arr = (to_unit(img).numpy() * 255.0).round().astype(np.uint8)
-    _atomic(path, lambda tmp: Image.fromarray(arr).save(tmp, format="PNG"))
+    atomic_write(path, lambda tmp: Image.fromarray(arr).save(tmp, format="PNG"))
 
 
 def params_to_dict(params: Params, prefix: str = "") -> dict[str, torch.Tensor]:
