@@ -5,7 +5,17 @@ The few names a notebook needs are re-exported here; each lives in a small modul
 
 __version__ = "0.1.0"
 
-from . import baselines, compact, compress, probe, ratedistortion  # noqa: E402
+from . import (  # noqa: E402
+    architectures,
+    baselines,
+    compact,
+    compress,
+    controls,
+    probe,
+    ratedistortion,
+    spectra,
+    transfer,
+)
 from .config import PRESETS, Config, describe, make_config  # noqa: E402
 from .data import coordinate_grid, load_image  # noqa: E402
 from .errors import LthsirenError  # noqa: E402
@@ -18,11 +28,15 @@ from .store import RunDir  # noqa: E402
 from .train import TicketTrainer  # noqa: E402
 
 __all__ = [
+    "architectures",
     "baselines",
     "compact",
     "compress",
+    "controls",
     "probe",
     "ratedistortion",
+    "spectra",
+    "transfer",
     "PRESETS",
     "STRATEGIES",
     "TICKET_NAMES",

@@ -36,20 +36,22 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser(
         "run",
         help="run (or resume) the lottery-ticket experiment",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Options left out take the preset's value (see README, Presets).",
     )
     r.add_argument(
         "--preset",
         help="tiny, laptop or blog (default: blog with CUDA, else laptop; or $LTHSIREN_PRESET)",
     )
     r.add_argument(
-        "--image", help="image path or http(s) URL (default: matplotlib's grace_hopper.jpg)"
+        "--image",
+        help="image path, http(s) URL, or a bundled name: grace_hopper (default) or present",
     )
     r.add_argument(
         "--strategies",
         nargs="+",
         metavar="S",
-        help="any of smallest (winner), random, largest (loser)",
+        help="any of smallest (winner), random, largest (loser), reinit (the winner's mask "
+        "with re-drawn weights: a control)",
     )
     r.add_argument("--seeds", nargs="+", type=int, metavar="N", help="init seeds (default: 0)")
     r.add_argument("--rounds", type=int, help="pruning rounds including the dense round 0")
@@ -64,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
         help="share of alive weights pruned per round",
     )
     r.add_argument("--rewind", help="init (step 0, default), step:K (late), or finetune")
+    r.add_argument("--model", help="siren (default) or relu-ff (ReLU MLP on Fourier features)")
     r.add_argument("--device", help="auto, cpu or cuda (default: auto)")
     r.add_argument("--out", help="results root (default: $LTHSIREN_RUNS or ./runs)")
     r.add_argument("--force", action="store_true", help="discard a stored run and start over")
@@ -131,6 +134,10 @@ def _export(args) -> None:
         C.get_codec(args.codec)  # the error that lists the codecs
     run = RunDir(args.run_dir)
     cfg = run.config()  # a clear error if this is not a run folder
+    if cfg.model != "siren":
+        raise LthsirenError(
+            f"{run.path} holds {cfg.model} networks; export writes SIRENs only, pick a siren run"
+        )
     done = run.completed_rounds()
     if done == 0:
         raise LthsirenError(f"{run.path} has no complete round yet; run 'lthsiren run' to train it")
@@ -217,6 +224,7 @@ def main(argv=None) -> int:
                 prune_fraction=args.prune_fraction,
                 device=args.device,
                 rewind=args.rewind,
+                model=args.model,
             )
             print(
                 f"preset {cfg.preset}: {cfg.side}x{cfg.side}, width {cfg.width}, "

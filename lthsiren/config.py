@@ -24,10 +24,10 @@ from dataclasses import dataclass
 import torch
 
 from .errors import LthsirenError
-from .pruning import STRATEGIES
+from .pruning import ALL_STRATEGIES, STRATEGIES
 
 PRESETS: dict[str, dict] = {
-    "tiny": dict(side=32, width=48, steps=150, lr=1e-3),
+    "tiny": dict(side=32, width=48, steps=150, lr=1e-3, ff_sigma=2.5),
     "laptop": dict(side=64, width=128, steps=300, lr=1e-3),
     "blog": dict(side=256, width=256, steps=1000, lr=1e-4),
 }
@@ -54,6 +54,10 @@ class Config:
     # (late rewinding, to the weights after K steps of round 0), or "finetune" (no reset:
     # keep training the pruned trained weights).
     rewind: str = "init"
+    # The network: "siren", or "relu-ff" (a ReLU MLP on Fourier features of scale ff_sigma,
+    # lthsiren.architectures) for the ReLU comparison of notebook 07.
+    model: str = "siren"
+    ff_sigma: float = 5.0
 
     def rewind_step(self) -> int | None:
         """K of a "step:K" rewind, else None."""
@@ -69,6 +73,10 @@ class Config:
         d = dataclasses.asdict(self)
         for k in ("preset", "image", "rounds", "device"):
             d.pop(k)
+        # fields added later leave the keys of runs that do not use them unchanged
+        if d["model"] == "siren":
+            d.pop("model")
+            d.pop("ff_sigma")
         d["image_sha256"] = image_sha256
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:8]
 
@@ -139,8 +147,29 @@ def validate(cfg: Config) -> None:
     )
     need(len(cfg.strategies) > 0, "--strategies must name at least one strategy")
     for s in cfg.strategies:
-        need(s in STRATEGIES, f"unknown strategy {s!r}: choose from {', '.join(STRATEGIES)}")
+        need(
+            s in ALL_STRATEGIES,
+            f"unknown strategy {s!r}: choose from {', '.join(ALL_STRATEGIES)}",
+        )
     need(len(set(cfg.strategies)) == len(cfg.strategies), "--strategies lists a strategy twice")
+    need(
+        "reinit" not in cfg.strategies or "smallest" in cfg.strategies,
+        "--strategies reinit follows the winner's mask: list smallest too",
+    )
+    need(
+        cfg.model in ("siren", "relu-ff"),
+        f"unknown model {cfg.model!r}: choose siren or relu-ff",
+    )
+    need(
+        cfg.model != "relu-ff" or (cfg.width >= 2 and cfg.width % 2 == 0),
+        f"--model relu-ff needs an even width (its Fourier encoding is width wide), "
+        f"got {cfg.width}",
+    )
+    need(
+        cfg.model != "relu-ff" or cfg.depth >= 3,
+        f"--model relu-ff needs depth >= 3 (the encoding replaces a layer), got {cfg.depth}",
+    )
+    need(cfg.ff_sigma > 0, f"ff_sigma must be positive, got {cfg.ff_sigma}")
     need(len(cfg.seeds) > 0, "--seeds must list at least one seed")
     need(len(set(cfg.seeds)) == len(cfg.seeds), "--seeds lists a seed twice")
     need(all(s >= 0 for s in cfg.seeds), "--seeds must be non-negative integers")

@@ -4,8 +4,9 @@
 centre-crop to a square, resize with Lanczos to the preset's side, scale as ``x / 127.5 - 1``.
 ``coordinate_grid`` gives the matching inputs: each axis ``linspace(-1, 1, side)``, an 'ij'
 meshgrid, flattened to ``[side * side, 2]``. The default target is matplotlib's sample portrait
-``grace_hopper.jpg``, which ships with matplotlib, so nothing is downloaded. Notebook 01 uses
-both.
+``grace_hopper.jpg``, which ships with matplotlib, so nothing is downloaded; matplotlib's other
+sample picture, a gift box in clip-art style (``present``, 128x128 RGBA), is the second image
+of notebook 07. Notebook 01 uses both functions.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from PIL import Image, UnidentifiedImageError
 from .errors import LthsirenError
 
 DEFAULT_IMAGE = "grace_hopper"
+# Names accepted in place of a path: images that ship with matplotlib's sample data.
+SAMPLE_IMAGES = {"grace_hopper": "grace_hopper.jpg", "present": "Minduka_Present_Blue_Pack.png"}
 MIN_SIDE = 8
 
 
@@ -51,10 +54,15 @@ def coordinate_grid(side: int) -> torch.Tensor:
     return torch.stack(torch.meshgrid(axis, axis, indexing="ij"), dim=-1).reshape(-1, 2)
 
 
-def default_image_path() -> Path:
+def sample_image_path(name: str = DEFAULT_IMAGE) -> Path:
+    """Where matplotlib keeps the sample image ``name`` (a key of ``SAMPLE_IMAGES``)."""
     from matplotlib import cbook
 
-    return Path(cbook.get_sample_data("grace_hopper.jpg", asfileobj=False))
+    return Path(cbook.get_sample_data(SAMPLE_IMAGES[name], asfileobj=False))
+
+
+def default_image_path() -> Path:
+    return sample_image_path(DEFAULT_IMAGE)
 
 
 def cache_dir() -> Path:
@@ -157,8 +165,10 @@ def load_image(
     side = int(side)
     if side < MIN_SIDE:
         raise LthsirenError(f"image side must be at least {MIN_SIDE} pixels, got {side}")
-    if source is None or str(source) == DEFAULT_IMAGE:
-        path, label = default_image_path(), DEFAULT_IMAGE
+    if source is None:
+        source = DEFAULT_IMAGE
+    if str(source) in SAMPLE_IMAGES:
+        path, label = sample_image_path(str(source)), str(source)
     elif str(source).startswith(("http://", "https://")):
         path, label = fetch(str(source), sha256), str(source)
     else:

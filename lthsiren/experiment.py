@@ -5,7 +5,9 @@ Round 0 trains the dense net. After each round every ticket prunes 20% of its al
 its own strategy, every survivor is rewound to its step-0 value, and all tickets train again,
 batched, from a fresh optimizer. Each (strategy, seed) pair is one ticket; tickets of the same
 seed share ``theta0``. Results go to the store of :mod:`lthsiren.store`; a rerun resumes.
-Notebook 03 runs this loop and plots what it finds.
+Notebook 03 runs this loop and plots what it finds; notebook 06 adds the ``reinit`` control and
+late rewinding (:mod:`lthsiren.controls`), notebook 07 the ReLU network
+(:mod:`lthsiren.architectures`).
 """
 
 from __future__ import annotations
@@ -17,11 +19,12 @@ import torch
 from tqdm.auto import tqdm
 
 from . import __version__
+from .architectures import activation, init_network, network_inputs
 from .config import Config, resolve_device, validate
+from .controls import reinit_start, winner_index
 from .data import coordinate_grid, load_image
 from .metrics import hfe, psnr
 from .pruning import TICKET_NAMES, full_mask, prune_step, rewind
-from .siren import init_params
 from .store import RunDir, write_png
 from .train import TicketTrainer
 
@@ -41,7 +44,7 @@ def ticket_params(batched, t: int):
 
 def initial_params(cfg: Config):
     """Batched ``theta0``: tickets of one seed start from identical weights."""
-    by_seed = {s: init_params(cfg.width, cfg.depth, cfg.omega_0, s) for s in cfg.seeds}
+    by_seed = {s: init_network(cfg, s) for s in cfg.seeds}
     return stack_params([by_seed[seed] for _, seed in cfg.tickets()])
 
 
@@ -52,15 +55,43 @@ def prune_generator(seed: int, round_index: int) -> torch.Generator:
 
 
 def next_masks(cfg: Config, trained, masks, round_index: int) -> list[torch.Tensor]:
-    """Prune every ticket once, each by its own strategy: the masks for round ``round_index+1``."""
-    per_ticket = []
-    for t, (strategy, seed) in enumerate(cfg.tickets()):
+    """Prune every ticket once, each by its own strategy: the masks for round ``round_index+1``.
+    A ``reinit`` ticket takes the new mask of its seed's winner."""
+    tickets = cfg.tickets()
+    per_ticket: list = [None] * len(tickets)
+    for t, (strategy, seed) in enumerate(tickets):
+        if strategy == "reinit":
+            continue
         weights = [w for w, _ in ticket_params(trained, t)]
         gen = prune_generator(seed, round_index)
-        per_ticket.append(
-            prune_step(weights, [m[t] for m in masks], strategy, cfg.prune_fraction, gen)
+        per_ticket[t] = prune_step(
+            weights, [m[t] for m in masks], strategy, cfg.prune_fraction, gen
         )
+    for t, (strategy, seed) in enumerate(tickets):
+        if strategy == "reinit":
+            per_ticket[t] = [m.clone() for m in per_ticket[winner_index(cfg, seed)]]
     return [torch.stack([pt[i] for pt in per_ticket]) for i in range(len(masks))]
+
+
+def round_start(cfg: Config, k: int, masks, theta0, theta_late=None, trained=None):
+    """Where every ticket starts round ``k``: survivors rewound (to step 0, to step K of round 0,
+    or not at all under ``finetune``), and each ``reinit`` ticket's survivors re-drawn."""
+    if k == 0 or cfg.rewind == "init":
+        base = theta0
+    elif cfg.rewind == "finetune":  # no rewinding: keep training the pruned weights
+        base = trained
+    else:  # late rewinding, to the weights after K steps of round 0
+        base = theta_late
+    device = masks[0].device
+    start = rewind([(w.to(device), b.to(device)) for w, b in base], masks)
+    if k > 0:
+        for t, (strategy, seed) in enumerate(cfg.tickets()):
+            if strategy == "reinit":
+                fresh = reinit_start(cfg, seed, k, [m[t] for m in masks])
+                for (w, b), (fw, fb) in zip(start, fresh):
+                    w[t] = fw
+                    b[t] = fb
+    return start
 
 
 def run_experiment(
@@ -113,10 +144,9 @@ def run_experiment(
             for m in full_mask([w[0] for w, _ in theta0_cpu])
         ]
 
-    coords = coordinate_grid(cfg.side).to(device)
+    inputs = network_inputs(cfg, coordinate_grid(cfg.side).to(device))
     pixels = target.flat().to(device)
-    trainer = TicketTrainer(coords, pixels, cfg.omega_0)
-    theta0 = [(w.to(device), b.to(device)) for w, b in theta0_cpu]
+    trainer = TicketTrainer(inputs, pixels, cfg.omega_0, activation=activation(cfg))
     n_weights = sum(m[0].numel() for m in masks)
 
     rounds_bar = tqdm(
@@ -135,14 +165,8 @@ def run_experiment(
             steps_bar.reset()
             masks_dev = [m.to(device) for m in masks]
             t0 = time.perf_counter()
-            if k == 0 or cfg.rewind == "init":
-                start = theta0
-            elif cfg.rewind == "finetune":  # no rewinding: keep training the pruned weights
-                start = [(w.to(device), b.to(device)) for w, b in trained]
-            else:  # late rewinding, to the weights after `late` steps of round 0
-                start = [(w.to(device), b.to(device)) for w, b in theta_late]
             trained, snapshot = trainer.fit(
-                rewind(start, masks_dev),
+                round_start(cfg, k, masks_dev, theta0_cpu, theta_late, trained),
                 masks_dev,
                 cfg.steps,
                 cfg.lr,

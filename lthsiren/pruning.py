@@ -12,6 +12,9 @@ zeros never enter the ranking. Three strategies:
 
 ``torch.nn.utils.prune`` has no "largest" method; here every strategy computes its mask by hand.
 Notebook 03 walks through one round.
+
+A fourth ticket, ``reinit``, is a control rather than a strategy (:mod:`lthsiren.controls`): it
+takes the winner's mask each round and re-draws its surviving weights (notebook 06).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from __future__ import annotations
 import torch
 
 STRATEGIES = ("smallest", "random", "largest")
-TICKET_NAMES = {"smallest": "winner", "random": "random", "largest": "loser"}
+ALL_STRATEGIES = STRATEGIES + ("reinit",)
+TICKET_NAMES = {"smallest": "winner", "random": "random", "largest": "loser", "reinit": "reinit"}
 
 
 def full_mask(weights: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -31,6 +35,11 @@ def remaining_fraction(mask: list[torch.Tensor]) -> float:
     """Fraction of the weights a mask keeps."""
     alive = sum(int(m.sum()) for m in mask)
     return alive / sum(m.numel() for m in mask)
+
+
+def alive_per_layer(mask: list[torch.Tensor]) -> list[int]:
+    """Number of weights a mask keeps in each layer."""
+    return [int(m.sum()) for m in mask]
 
 
 def alive_count(mask: list[torch.Tensor]) -> int:

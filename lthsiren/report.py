@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .pruning import STRATEGIES, TICKET_NAMES
+from .pruning import ALL_STRATEGIES, TICKET_NAMES
 
-TICKET_ORDER = [TICKET_NAMES[s] for s in STRATEGIES]
-COLORS = {"winner": "tab:green", "random": "tab:blue", "loser": "tab:red"}
+TICKET_ORDER = [TICKET_NAMES[s] for s in ALL_STRATEGIES]
+COLORS = {"winner": "tab:green", "random": "tab:blue", "loser": "tab:red", "reinit": "tab:purple"}
 SHOW_ROUNDS = (0, 1, 2, 5, 10, 17, 20)
 
 
@@ -156,3 +156,80 @@ def save_summary(run, path: str | Path | None = None) -> Path:
     atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=100, format="png"))
     plt.close(fig)
     return path
+
+
+def series_by_round(records: list[dict], key: str = "psnr") -> dict[int, list[float]]:
+    """``{round: [value per seed]}`` of records that all belong to one ticket."""
+    out: dict[int, list[float]] = defaultdict(list)
+    for r in records:
+        out[r["round"]].append(r[key])
+    return dict(out)
+
+
+def plot_series(series: dict, ax=None, key: str = "psnr", colors: dict | None = None, styles=None):
+    """Several curves against remaining weights (log x axis), each the mean over seeds with a
+    min-max band: ``series`` maps a label to the records of one ticket (one per seed and round).
+    Used where the curves come from different runs (notebooks 06 and 07)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    ax = ax or plt.gca()
+    for i, (label, recs) in enumerate(series.items()):
+        by = series_by_round(recs, key)
+        rem = remaining_by_round(recs)
+        ks = sorted(by)
+        x = np.array([100.0 * rem[k] for k in ks])
+        color = (colors or {}).get(label, f"C{i}")
+        style = (styles or {}).get(label, "o-")
+        ax.plot(x, [np.mean(by[k]) for k in ks], style, ms=3, color=color, label=label)
+        if max(len(v) for v in by.values()) > 1:
+            lo = [min(by[k]) for k in ks]
+            hi = [max(by[k]) for k in ks]
+            ax.fill_between(x, lo, hi, color=color, alpha=0.2, lw=0)
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    if not ax.xaxis_inverted():
+        ax.invert_xaxis()
+    ax.set_xlabel("weights remaining (%)")
+    ax.set_ylabel("PSNR (dB)" if key == "psnr" else key)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def series_table(series: dict, rounds, key: str = "psnr") -> str:
+    """Mean ± standard deviation over seeds of each series at ``rounds``, as text."""
+    labels = list(series)
+    width = max(13, *(len(s) for s in labels))
+    rem = {}
+    for recs in series.values():
+        rem.update(remaining_by_round(recs))
+    head = f"{'remaining %':>11} {'round':>5} " + " ".join(f"{s:>{width}}" for s in labels)
+    lines = [head, "-" * len(head)]
+    for k in rounds:
+        cells = []
+        for s in labels:
+            vals = series_by_round(series[s], key).get(k)
+            if not vals:
+                cells.append(f"{'':>{width}}")
+                continue
+            sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
+            cells.append(f"{f'{statistics.fmean(vals):.2f}±{sd:.2f}':>{width}}")
+        lines.append(f"{100.0 * rem[k]:>11.1f} {k:>5} " + " ".join(cells))
+    return "\n".join(lines)
+
+
+def mean_by_round(records: list[dict], key: str = "psnr") -> dict[int, float]:
+    """``{round: mean over seeds}`` of one ticket's records."""
+    return {k: statistics.fmean(v) for k, v in series_by_round(records, key).items()}
+
+
+def paired_differences(a: list[dict], b: list[dict], key: str = "psnr") -> dict[int, list[float]]:
+    """``{round: [a - b for each seed]}``, seeds in ascending order, for the rounds and seeds
+    that both series have: a difference taken within a seed, so the seed's own luck cancels."""
+    va = {(r["round"], r["seed"]): r[key] for r in a}
+    vb = {(r["round"], r["seed"]): r[key] for r in b}
+    out: dict[int, list[float]] = defaultdict(list)
+    for k, s in sorted(set(va) & set(vb)):
+        out[k].append(va[(k, s)] - vb[(k, s)])
+    return dict(out)

@@ -9,6 +9,11 @@ one ``sin``, one ``cos`` (kept for the backward pass) and one multiply; omega_0 
 the GEMMs' ``alpha``; parameters, gradients and Adam's moments each live in one flat buffer, so
 the optimizer is six vector ops per step whatever the number of layers.
 
+The same engine trains a ReLU MLP (``activation="relu"``): then the inputs are whatever encoding
+the caller passes (Fourier features, :mod:`lthsiren.architectures`), there is no omega_0, and the
+buffer that keeps ``cos`` for a sine layer keeps the ReLU's 0/1 derivative instead. Notebook 07
+prunes that network.
+
 Masks are applied to the gradient, not to the weights: a pruned weight starts at exactly 0
 (rewinding), its gradient is 0, Adam's moments stay 0, and its update is ``0 / (0 + eps) = 0``,
 so it stays exactly 0 without an extra pass over the weights (tests/test_train.py checks this).
@@ -49,15 +54,20 @@ class TicketTrainer:
         target: torch.Tensor,
         omega_0: float = 30.0,
         tile: int | None = None,
+        activation: str = "sine",
     ):
         # Pixels go through in tiles whose gradients add up to the full-batch gradient. On a CPU
         # a tile of ~2**19 activations per layer keeps them in cache between the forward and the
         # backward pass (measured at width 256: 2,048-pixel tiles 905 ms/step, whole image
         # 1,090 ms/step; at width 128 the whole 64x64 image is one tile). A GPU wants one tile.
+        if activation not in ("sine", "relu"):
+            raise ValueError(f"activation must be 'sine' or 'relu', got {activation!r}")
         self.tile = tile
-        self.coords = coords  # [N, 2]
+        self.coords = coords  # [N, n_in]: pixel coordinates, or their encoding for a ReLU MLP
         self.target = target  # [N, C]
-        self.omega_0 = float(omega_0)
+        self.activation = activation
+        # a ReLU layer has no frequency factor: scaling by 1 keeps one code path for both
+        self.omega_0 = float(omega_0) if activation == "sine" else 1.0
         self._shapes: list[tuple[int, int]] | None = None
 
     # -- buffers ---------------------------------------------------------------------------
@@ -140,9 +150,14 @@ class TicketTrainer:
         for W_T, b, z, h_out in zip(v["WT"], v["b"], self.cos, self.h):
             z, h_out = z[:n], h_out[:n]
             torch.addmm(b, h, W_T, beta=w0, alpha=w0, out=z)
-            torch.sin(z, out=h_out)
-            if keep_cos:
-                torch.cos(z, out=z)
+            if self.activation == "sine":
+                torch.sin(z, out=h_out)
+                if keep_cos:
+                    torch.cos(z, out=z)
+            else:
+                torch.clamp(z, min=0.0, out=h_out)
+                if keep_cos:  # relu'(z): sign of max(z, 0) is exactly 1 or 0
+                    torch.sign(h_out, out=z)
             h = h_out
         return torch.addmm(v["b"][-1], h, v["WT"][-1], out=v["y"][rows])
 

@@ -16,24 +16,31 @@ def _isolated(tmp_path, monkeypatch):
     monkeypatch.delenv("LTHSIREN_PRESET", raising=False)
 
 
-@pytest.fixture(scope="session")
-def small_problem():
-    """A 16x16 target, its coordinates, and three width-32 tickets with three different masks."""
-    side, width = 16, 32
-    coords = L.coordinate_grid(side)
-    target = L.load_image(None, side).flat()
-    theta = [L.init_params(width, 5, 30.0, seed) for seed in (0, 1, 2)]
+def three_pruned_tickets(theta):
+    """Prune half of each of three networks, one per strategy, and batch them: the masks, the
+    rewound batched parameters and the batched masks."""
     masks = []
     for th, strategy in zip(theta, L.STRATEGIES):
         w = [a for a, _ in th]
         masks.append(prune_step(w, full_mask(w), strategy, 0.5, torch.Generator().manual_seed(0)))
     params = stack_params([L.rewind(th, m) for th, m in zip(theta, masks)])
     batched_masks = [torch.stack([m[i] for m in masks]) for i in range(len(masks[0]))]
+    return dict(theta=theta, masks=masks, params=params, batched_masks=batched_masks)
+
+
+@pytest.fixture(scope="session")
+def pruned_tickets():
+    """:func:`three_pruned_tickets`, for test modules that bring their own networks."""
+    return three_pruned_tickets
+
+
+@pytest.fixture(scope="session")
+def small_problem():
+    """A 16x16 target, its coordinates, and three width-32 tickets with three different masks."""
+    side, width = 16, 32
+    theta = [L.init_params(width, 5, 30.0, seed) for seed in (0, 1, 2)]
     return dict(
-        coords=coords,
-        target=target,
-        theta=theta,
-        masks=masks,
-        params=params,
-        batched_masks=batched_masks,
+        coords=L.coordinate_grid(side),
+        target=L.load_image(None, side).flat(),
+        **three_pruned_tickets(theta),
     )

@@ -1,0 +1,135 @@
+"""Ticket transfer: does a winning mask found on one image also win on another? (SPEC claim 3.)
+
+Two ordinary runs of :func:`lthsiren.experiment.run_experiment`, one per image, with the same
+network, seeds and protocol, give everything but the transferred tickets: image B's own winner
+and random ticket at every round. A transferred ticket takes image A's winning mask at round
+``k`` and the seed's ``theta0`` (the same in both runs: ``theta0`` depends on the seed alone),
+rewinds, and trains one round on image B with B's steps and learning rate, exactly as B's own
+tickets of round ``k`` were trained. All (round, seed) pairs train together, batched.
+
+The results (and the overlap of the two winners' masks, against the overlap two independent
+random masks of that density would have) are stored as one JSON file beside the runs, written
+atomically and loaded instead of retrained next time. Notebook 07 runs it both ways.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import torch
+from tqdm.auto import tqdm
+
+from .architectures import activation, network_inputs
+from .config import resolve_device
+from .data import coordinate_grid, load_image
+from .errors import LthsirenError
+from .experiment import stack_params, ticket_params
+from .metrics import psnr
+from .pruning import rewind
+from .store import RunDir, default_root, write_text
+from .train import TicketTrainer
+
+
+def _check_pair(run_a: RunDir, run_b: RunDir, rounds) -> None:
+    a, b = run_a.config(), run_b.config()
+    same = ("side", "width", "depth", "omega_0", "steps", "lr", "prune_fraction", "model", "rewind")
+    diff = [f for f in same if getattr(a, f) != getattr(b, f)]
+    if diff:
+        raise LthsirenError(f"the two runs differ in {', '.join(diff)}: transfer needs runs alike")
+    for run, cfg, needs in ((run_a, a, ("smallest",)), (run_b, b, ("smallest", "random"))):
+        missing = [s for s in needs if s not in cfg.strategies]
+        if missing:
+            raise LthsirenError(f"{run.path} has no {', '.join(missing)} ticket: rerun with it")
+    if not set(b.seeds) >= set(a.seeds):
+        raise LthsirenError(f"{run_b.path} lacks seeds of {run_a.path}: use the same seeds")
+    done = min(run_a.completed_rounds(), run_b.completed_rounds())
+    bad = [k for k in rounds if not 0 <= k < done]
+    if bad:
+        raise LthsirenError(f"rounds {bad} are not complete in both runs: use 0 to {done - 1}")
+
+
+def _key(run_a: RunDir, run_b: RunDir, rounds) -> str:
+    what = {"a": run_a.path.name, "b": run_b.path.name, "rounds": sorted(rounds)}
+    return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:8]
+
+
+def mask_overlap(mask_a: list[torch.Tensor], mask_b: list[torch.Tensor]) -> float:
+    """Share of A's surviving weights that also survive in B (1.0: the same mask)."""
+    both = sum(int((a.bool() & b.bool()).sum()) for a, b in zip(mask_a, mask_b))
+    alive = sum(int(a.bool().sum()) for a in mask_a)
+    return both / alive if alive else float("nan")
+
+
+def transfer_tickets(
+    run_a: RunDir, run_b: RunDir, rounds, root=None, progress: bool = True, force: bool = False
+) -> list[dict]:
+    """Train A's winning masks at ``rounds`` on B; one record per (round, seed) with the
+    transferred ticket's PSNR on B, B's own winner's and random ticket's, and the mask overlap.
+    Load-if-cached."""
+    rounds = sorted({int(k) for k in rounds})
+    _check_pair(run_a, run_b, rounds)
+    root = Path(root) if root is not None else default_root()
+    path = root / f"transfer-{_key(run_a, run_b, rounds)}.json"
+    if path.exists() and not force:
+        try:
+            return json.loads(path.read_text())["records"]
+        except (json.JSONDecodeError, KeyError) as e:
+            raise LthsirenError(
+                f"results file {path} is damaged ({type(e).__name__}); delete it to recompute"
+            ) from None
+
+    cfg_a, cfg_b = run_a.config(), run_b.config()
+    device = resolve_device(cfg_b.device)
+    target = load_image(cfg_b.image, cfg_b.side)
+    if target.sha256 != run_b.info()["image"]["sha256"]:
+        raise LthsirenError(f"the image of {run_b.path} has changed since it ran; rerun it")
+    tickets_a, tickets_b = cfg_a.tickets(), cfg_b.tickets()
+    theta0_a, theta0_b = run_a.theta0(), run_b.theta0()
+    own = {(r["round"], r["ticket"], r["seed"]): r for r in run_b.records()}
+
+    jobs, starts, masks = [], [], []
+    for k in rounds:
+        masks_a, _ = run_a.round_state(k)
+        masks_b, _ = run_b.round_state(k)
+        for seed in cfg_a.seeds:
+            ta, tb = tickets_a.index(("smallest", seed)), tickets_b.index(("smallest", seed))
+            theta = ticket_params(theta0_a, ta)
+            for (wa, ba), (wb, bb) in zip(theta, ticket_params(theta0_b, tb)):
+                if not (torch.equal(wa, wb) and torch.equal(ba, bb)):
+                    raise LthsirenError(f"seed {seed} starts from different weights in the runs")
+            mask = [m[ta] for m in masks_a]
+            jobs.append((k, seed, mask_overlap(mask, [m[tb] for m in masks_b])))
+            masks.append(mask)
+            starts.append(rewind(theta, mask))
+
+    stacked_masks = [torch.stack([m[i] for m in masks]).to(device) for i in range(len(masks[0]))]
+    start = [(w.to(device), b.to(device)) for w, b in stack_params(starts)]
+    inputs = network_inputs(cfg_b, coordinate_grid(cfg_b.side).to(device))
+    trainer = TicketTrainer(
+        inputs, target.flat().to(device), cfg_b.omega_0, activation=activation(cfg_b)
+    )
+    with tqdm(total=cfg_b.steps, desc="transfer", disable=not progress, unit="step") as bar:
+        trainer.fit(start, stacked_masks, cfg_b.steps, cfg_b.lr, on_step=lambda _: bar.update())
+    recon = trainer.predict().cpu()
+
+    records = []
+    for t, (k, seed, overlap) in enumerate(jobs):
+        img = recon[t].reshape(cfg_b.side, cfg_b.side, 3)
+        winner_b, random_b = own[(k, "winner", seed)], own[(k, "random", seed)]
+        records.append(
+            {
+                "round": k,
+                "seed": seed,
+                "remaining": winner_b["remaining"],
+                "transferred": psnr(img, target.pixels),
+                "own_winner": winner_b["psnr"],
+                "random": random_b["psnr"],
+                "overlap": overlap,
+                "source": cfg_a.image,
+                "target": cfg_b.image,
+            }
+        )
+    write_text(path, json.dumps({"a": str(run_a.path), "b": str(run_b.path), "records": records}))
+    return records

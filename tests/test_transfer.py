@@ -1,0 +1,138 @@
+"""Ticket transfer between images (lthsiren.transfer) and the second sample image."""
+
+import json
+
+import pytest
+import torch
+
+import lthsiren as L
+from lthsiren.errors import LthsirenError
+from lthsiren.transfer import mask_overlap, transfer_tickets
+
+QUICK = dict(side=16, width=16, steps=20, rounds=3, seeds=(0, 1), strategies=("smallest", "random"))
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    a = L.run_experiment(L.make_config("tiny", **QUICK), root=root, progress=False)
+    b = L.run_experiment(L.make_config("tiny", **QUICK, image="present"), root=root, progress=False)
+    return a, b
+
+
+def _winner(run, k, seed):
+    return next(
+        r
+        for r in run.records()
+        if r["round"] == k and r["ticket"] == "winner" and r["seed"] == seed
+    )
+
+
+def test_transfer_gives_one_record_per_round_and_seed(runs, tmp_path):
+    a, b = runs
+    recs = transfer_tickets(a, b, [2, 1], root=tmp_path, progress=False)
+    assert [(r["round"], r["seed"]) for r in recs] == [(1, 0), (1, 1), (2, 0), (2, 1)]
+    for r in recs:
+        own = _winner(b, r["round"], r["seed"])
+        assert r["remaining"] == own["remaining"]
+        assert r["own_winner"] == own["psnr"]
+        rnd = next(
+            x
+            for x in b.records()
+            if (x["round"], x["ticket"], x["seed"]) == (r["round"], "random", r["seed"])
+        )
+        assert r["random"] == rnd["psnr"]
+        assert (r["source"], r["target"]) == ("grace_hopper", "present")
+        assert 0.0 < r["overlap"] < 1.0  # two images' winners share some, not all, weights
+        assert r["transferred"] == r["transferred"] and r["transferred"] != r["own_winner"]
+    # the overlap is that of the stored winner masks
+    ma, _ = a.round_state(2)
+    mb, _ = b.round_state(2)
+    t = a.config().tickets().index(("smallest", 1))
+    assert recs[3]["overlap"] == mask_overlap([m[t] for m in ma], [m[t] for m in mb])
+    assert len(list(tmp_path.glob("transfer-*.json"))) == 1
+
+
+def test_transfer_onto_itself_reproduces_the_own_winner(runs, tmp_path):
+    a, _ = runs
+    recs = transfer_tickets(a, a, [1, 2], root=tmp_path, progress=False)
+    for r in recs:
+        own = _winner(a, r["round"], r["seed"])
+        assert abs(r["transferred"] - own["psnr"]) < 1e-9
+        assert r["own_winner"] == own["psnr"] and r["overlap"] == 1.0
+
+
+def test_mask_overlap():
+    g = torch.Generator().manual_seed(0)
+    a = [torch.rand(16, 2, generator=g) > 0.5, torch.rand(3, 16, generator=g) > 0.3]
+    assert mask_overlap(a, a) == 1.0
+    assert mask_overlap(a, [~m for m in a]) == 0.0
+    full = [torch.ones_like(m) for m in a]
+    assert mask_overlap(a, full) == 1.0
+    alive = sum(int(m.sum()) for m in a)
+    assert mask_overlap(full, a) == alive / sum(m.numel() for m in a)
+    # integer 0/1 masks count the same as booleans
+    assert mask_overlap([m.int() for m in a], [m.float() for m in full]) == 1.0
+    empty = [torch.zeros_like(m) for m in a]
+    assert mask_overlap(empty, a) != mask_overlap(empty, a)  # NaN: no survivors to share
+
+
+def test_second_call_loads_the_cached_results(runs, tmp_path, monkeypatch):
+    a, b = runs
+    first = transfer_tickets(a, b, [1], root=tmp_path, progress=False)
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("retrained although the results are cached")
+
+    monkeypatch.setattr(L.TicketTrainer, "fit", no_training)
+    assert transfer_tickets(a, b, [1], root=tmp_path, progress=False) == first
+    with pytest.raises(AssertionError, match="retrained"):  # other rounds are another file
+        transfer_tickets(a, b, [2], root=tmp_path, progress=False)
+    with pytest.raises(AssertionError, match="retrained"):  # and force retrains
+        transfer_tickets(a, b, [1], root=tmp_path, progress=False, force=True)
+    (path,) = tmp_path.glob("transfer-*.json")
+    assert json.loads(path.read_text())["records"] == first
+    path.write_text('{"records": [')
+    with pytest.raises(LthsirenError, match="damaged"):
+        transfer_tickets(a, b, [1], root=tmp_path, progress=False)
+
+
+def test_rounds_not_complete_are_rejected(runs, tmp_path):
+    a, b = runs
+    with pytest.raises(LthsirenError, match="not complete"):
+        transfer_tickets(a, b, [1, 3], root=tmp_path, progress=False)
+    with pytest.raises(LthsirenError, match="not complete"):
+        transfer_tickets(a, b, [-1], root=tmp_path, progress=False)
+    assert not list(tmp_path.glob("transfer-*.json"))
+
+
+def test_runs_that_differ_are_rejected(runs, tmp_path):
+    a, _ = runs
+    wider = L.run_experiment(
+        L.make_config("tiny", **{**QUICK, "width": 18, "rounds": 2, "steps": 2}, image="present"),
+        root=tmp_path / "runs",
+        progress=False,
+    )
+    with pytest.raises(LthsirenError, match="differ in width"):
+        transfer_tickets(a, wider, [1], root=tmp_path, progress=False)
+
+
+def test_target_without_a_random_ticket_is_rejected(runs, tmp_path):
+    a, _ = runs
+    winners_only = L.run_experiment(
+        L.make_config("tiny", **{**QUICK, "strategies": ("smallest",), "rounds": 2}),
+        root=tmp_path / "runs",
+        progress=False,
+    )
+    with pytest.raises(LthsirenError, match="no random ticket"):
+        transfer_tickets(a, winners_only, [1], root=tmp_path, progress=False)
+
+
+def test_present_is_a_bundled_sample_image():
+    img = L.load_image("present", 16)
+    assert img.pixels.shape == (16, 16, 3)
+    assert img.pixels.min() >= -1.0 and img.pixels.max() <= 1.0
+    assert img.source == "present"
+    assert any("transparency" in note for note in img.notes)
+    assert img.sha256 != L.load_image("grace_hopper", 16).sha256
+    assert torch.equal(img.pixels, L.load_image("present", 16).pixels)
