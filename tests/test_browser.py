@@ -53,6 +53,11 @@ def lab(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
+    # Start the notebook's own kernel without asking: JupyterLab (4.6 at least) otherwise may
+    # stop at a "Select Kernel" dialog that no one in a headless browser will answer.
+    tracker = tmp_path / "settings" / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text('{"autoStartDefaultKernel": true}')
     port, token = _free_port(), secrets.token_hex(16)
     env = {
         **os.environ,
@@ -105,6 +110,15 @@ def lab(tmp_path):
         log.close()
 
 
+def _accept_dialog(page, wait_ms: int) -> None:
+    """Accept a JupyterLab dialog (e.g. "Select Kernel", whose default is the notebook's own
+    kernel) if one shows up within ``wait_ms``."""
+    page.wait_for_timeout(wait_ms)
+    accept = page.locator(".jp-Dialog .jp-mod-accept")
+    if accept.count():
+        accept.first.click()
+
+
 def test_explorer_renders_and_responds_in_jupyterlab(lab):
     if not Path(CHROMIUM).exists():
         pytest.skip(
@@ -131,7 +145,11 @@ def test_explorer_renders_and_responds_in_jupyterlab(lab):
             page.wait_for_selector(
                 ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000
             )
-            page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            _accept_dialog(page, 3_000)
+            # Fire "run all" without awaiting its promise: if JupyterLab stops at a dialog the
+            # promise never settles, and page.evaluate has no timeout of its own.
+            page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+            _accept_dialog(page, 3_000)
             psnr = page.locator(".lthsiren-psnr").first
             psnr.wait_for(timeout=300_000)
             explorer = page.locator(".lthsiren-explorer").first
