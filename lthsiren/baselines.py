@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from .metrics import psnr
+from .metrics import psnr, radial_frequency
 from .siren import Siren
 
 DEFAULT_SIGMA = 5.0  # std of B, in cycles per unit of the [-1, 1] coordinates
@@ -246,13 +246,6 @@ def fit(
     if bar is not None:
         bar.close()
     return result
-
-
-def radial_frequency(side: int) -> torch.Tensor:
-    """``[side, side]`` radial spatial frequency of each (unshifted) FFT bin, in cycles per
-    pixel: 0 at DC, 0.5 at the Nyquist frequency along an axis."""
-    f = torch.fft.fftfreq(side, dtype=torch.float64)
-    return torch.sqrt(f[:, None] ** 2 + f[None, :] ** 2)
 
 
 def residual_by_frequency(recon, target, n_bands: int = 8) -> tuple[torch.Tensor, torch.Tensor]:

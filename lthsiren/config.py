@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .architectures import MODELS
 from .errors import LthsirenError
 from .pruning import ALL_STRATEGIES, STRATEGIES
 
@@ -157,8 +158,8 @@ def validate(cfg: Config) -> None:
         "--strategies reinit follows the winner's mask: list smallest too",
     )
     need(
-        cfg.model in ("siren", "relu-ff"),
-        f"unknown model {cfg.model!r}: choose siren or relu-ff",
+        cfg.model in MODELS,
+        f"unknown model {cfg.model!r}: choose {' or '.join(MODELS)}",
     )
     need(
         cfg.model != "relu-ff" or (cfg.width >= 2 and cfg.width % 2 == 0),

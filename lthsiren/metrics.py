@@ -43,11 +43,16 @@ def _power(img: torch.Tensor) -> torch.Tensor:
     return (torch.fft.fft2(img.permute(2, 0, 1).double()).abs() ** 2).sum(0)
 
 
+def radial_frequency(side: int) -> torch.Tensor:
+    """``[side, side]`` radial spatial frequency of each (unshifted) FFT bin, in cycles per
+    pixel: 0 at DC, 0.5 at the Nyquist frequency along an axis."""
+    f = torch.fft.fftfreq(side, dtype=torch.float64)
+    return torch.sqrt(f[:, None] ** 2 + f[None, :] ** 2)
+
+
 def high_band(side: int, cutoff: float = HFE_CUTOFF) -> torch.Tensor:
     """Boolean ``[side, side]`` mask of the (unshifted) frequencies above ``cutoff * Nyquist``."""
-    f = torch.fft.fftfreq(side, dtype=torch.float64)  # cycles per pixel, Nyquist = 0.5
-    radius = torch.sqrt(f[:, None] ** 2 + f[None, :] ** 2)
-    return radius > cutoff * 0.5
+    return radial_frequency(side) > cutoff * 0.5
 
 
 def high_frequency_energy(img, cutoff: float = HFE_CUTOFF) -> float:

@@ -44,7 +44,7 @@ def alive_per_layer(mask: list[torch.Tensor]) -> list[int]:
 
 def alive_count(mask: list[torch.Tensor]) -> int:
     """Number of weights a mask keeps."""
-    return sum(int(m.sum()) for m in mask)
+    return sum(alive_per_layer(mask))
 
 
 def check_strategy(strategy: str) -> str:

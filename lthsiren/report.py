@@ -77,11 +77,32 @@ def format_table(records: list[dict], rounds=None, key: str = "psnr") -> str:
     return "\n".join(lines)
 
 
+def _plot_mean_band(ax, x, vals: list[list[float]], style: str, color, label: str) -> None:
+    """One curve, the mean over seeds, with a min-max band where there are several seeds."""
+    ax.plot(x, [np.mean(v) for v in vals], style, ms=3, color=color, label=label)
+    if max(len(v) for v in vals) > 1:
+        ax.fill_between(
+            x, [min(v) for v in vals], [max(v) for v in vals], color=color, alpha=0.2, lw=0
+        )
+
+
+def _remaining_axes(ax, key: str) -> None:
+    """Log x axis of weights remaining, densest on the left; y labelled by ``key``."""
+    from matplotlib.ticker import FuncFormatter
+
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    if not ax.xaxis_inverted():
+        ax.invert_xaxis()
+    ax.set_xlabel("weights remaining (%)")
+    ax.set_ylabel("PSNR (dB)" if key == "psnr" else key)
+    ax.grid(True, which="both", alpha=0.3)
+
+
 def plot_psnr(records: list[dict], ax=None, key: str = "psnr", marker_round: int | None = None):
     """PSNR (or ``key``) against remaining weights, log x axis, one line per ticket with a
     min-max band over seeds."""
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
 
     ax = ax or plt.gca()
     by = curves(records, key)
@@ -91,13 +112,7 @@ def plot_psnr(records: list[dict], ax=None, key: str = "psnr", marker_round: int
             continue
         ks = sorted(by[t])
         x = np.array([100.0 * rem[k] for k in ks])
-        vals = [by[t][k] for k in ks]
-        mean = np.array([np.mean(v) for v in vals])
-        ax.plot(x, mean, "o-", ms=3, color=COLORS[t], label=t)
-        if max(len(v) for v in vals) > 1:
-            ax.fill_between(
-                x, [min(v) for v in vals], [max(v) for v in vals], color=COLORS[t], alpha=0.2, lw=0
-            )
+        _plot_mean_band(ax, x, [by[t][k] for k in ks], "o-", COLORS[t], t)
         if marker_round is not None and marker_round in by[t]:
             ax.plot(
                 [100.0 * rem[marker_round]],
@@ -107,12 +122,7 @@ def plot_psnr(records: list[dict], ax=None, key: str = "psnr", marker_round: int
                 mfc="none",
                 mec="black",
             )
-    ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.invert_xaxis()
-    ax.set_xlabel("weights remaining (%)")
-    ax.set_ylabel("PSNR (dB)" if key == "psnr" else key)
-    ax.grid(True, which="both", alpha=0.3)
+    _remaining_axes(ax, key)
     ax.legend()
     return ax
 
@@ -171,7 +181,6 @@ def plot_series(series: dict, ax=None, key: str = "psnr", colors: dict | None = 
     min-max band: ``series`` maps a label to the records of one ticket (one per seed and round).
     Used where the curves come from different runs (notebooks 06 and 07)."""
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
 
     ax = ax or plt.gca()
     for i, (label, recs) in enumerate(series.items()):
@@ -180,19 +189,8 @@ def plot_series(series: dict, ax=None, key: str = "psnr", colors: dict | None = 
         ks = sorted(by)
         x = np.array([100.0 * rem[k] for k in ks])
         color = (colors or {}).get(label, f"C{i}")
-        style = (styles or {}).get(label, "o-")
-        ax.plot(x, [np.mean(by[k]) for k in ks], style, ms=3, color=color, label=label)
-        if max(len(v) for v in by.values()) > 1:
-            lo = [min(by[k]) for k in ks]
-            hi = [max(by[k]) for k in ks]
-            ax.fill_between(x, lo, hi, color=color, alpha=0.2, lw=0)
-    ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    if not ax.xaxis_inverted():
-        ax.invert_xaxis()
-    ax.set_xlabel("weights remaining (%)")
-    ax.set_ylabel("PSNR (dB)" if key == "psnr" else key)
-    ax.grid(True, which="both", alpha=0.3)
+        _plot_mean_band(ax, x, [by[k] for k in ks], (styles or {}).get(label, "o-"), color, label)
+    _remaining_axes(ax, key)
     ax.legend(fontsize=8)
     return ax
 

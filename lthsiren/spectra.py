@@ -18,7 +18,8 @@ import numpy as np
 import torch
 
 from .data import coordinate_grid
-from .metrics import HFE_CUTOFF, high_band
+from .metrics import HFE_CUTOFF, high_band, radial_frequency
+from .pruning import rewind
 
 
 @torch.no_grad()
@@ -62,8 +63,7 @@ def radial_profile(power: torch.Tensor, bins: int | None = None) -> tuple[np.nda
     Rings past Nyquist along the axes (the corners of the spectrum) are dropped."""
     side = power.shape[-1]
     bins = bins or side // 2
-    f = torch.fft.fftfreq(side, dtype=torch.float64)
-    radius = torch.sqrt(f[:, None] ** 2 + f[None, :] ** 2) / 0.5  # 1.0 = Nyquist
+    radius = radial_frequency(side) / 0.5  # 1.0 = Nyquist
     edges = np.linspace(0.0, 1.0, bins + 1)
     r, p = radius.numpy().ravel(), power.double().numpy().ravel()
     prof = np.array(
@@ -88,8 +88,9 @@ def layer_spectra(params, side: int, omega_0: float = 30.0, cutoff: float = HFE_
 
 def masked(params, mask) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """``params`` with the weights ``mask`` removes set to 0 and nothing retrained: the direct
-    effect of a prune."""
-    return [(torch.where(m.bool(), w, torch.zeros_like(w)), b) for (w, b), m in zip(params, mask)]
+    effect of a prune. The same operation as :func:`lthsiren.pruning.rewind`, applied to trained
+    weights instead of ``theta0``."""
+    return rewind(params, mask)
 
 
 def run_spectra(run, rounds=(1, 2), strategies=("smallest", "random", "largest")) -> list[dict]:

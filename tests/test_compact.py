@@ -4,16 +4,13 @@ import torch
 import lthsiren as L
 from lthsiren import compact as K
 from lthsiren import compress as C
+from lthsiren.pruning import rewind
 
 SIDE = 12
 
 
-def _masked(params, mask):
-    return [(torch.where(m, w, torch.zeros(())), b) for (w, b), m in zip(params, mask)]
-
-
 def _same_image(net, params, mask, side=SIDE, atol=1e-5):
-    reference = C.render(_masked(params, mask), side)
+    reference = C.render(rewind(params, mask), side)
     torch.testing.assert_close(net.render(side), reference, rtol=0, atol=atol)
 
 

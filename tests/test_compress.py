@@ -7,6 +7,7 @@ import torch
 import lthsiren as L
 from lthsiren import compress as C
 from lthsiren.errors import LthsirenError
+from lthsiren.pruning import rewind
 
 WIDTH = 32
 
@@ -22,10 +23,6 @@ def _ticket(density: float, seed: int = 0):
     flat[keep] = True
     mask = [m.reshape(w.shape) for m, (w, _) in zip(flat.split(sizes), params)]
     return params, mask
-
-
-def _masked(params, mask):
-    return [(torch.where(m, w, torch.zeros(())), b) for (w, b), m in zip(params, mask)]
 
 
 LOSSLESS = [name for name, codec in C.CODECS.items() if codec.lossless]
@@ -48,7 +45,7 @@ def test_round_trip_is_bit_exact(codec, density):
     assert back.codec == codec
     assert back.omega_0 == 30.0
     assert back.shapes == [tuple(w.shape) for w, _ in params]
-    assert C.bit_identical(back.params, _masked(params, mask))
+    assert C.bit_identical(back.params, rewind(params, mask))
     assert all(w.dtype == torch.float32 for w, _ in back.params)
     # dense-f32 has no mask of its own (a weight is pruned when it is zero); with random float
     # weights no survivor is exactly zero, so both codecs give the mask back
@@ -57,7 +54,7 @@ def test_round_trip_is_bit_exact(codec, density):
 
 def test_bit_identical_ignores_only_the_sign_of_pruned_zeros():
     params, mask = _ticket(0.5)
-    masked = _masked(params, mask)
+    masked = rewind(params, mask)
     negated = [(torch.where(m, w, -torch.zeros(())), b) for (w, b), m in zip(params, mask)]
     assert C.bit_identical(masked, negated, mask)
     assert not C.bit_identical(masked, negated)
@@ -151,7 +148,7 @@ def test_save_and_load(tmp_path):
     n = C.save(path, params, mask, omega_0=30.0, codec="coo")
     assert path.stat().st_size == n
     back = C.load(path)
-    assert C.bit_identical(back.params, _masked(params, mask))
+    assert C.bit_identical(back.params, rewind(params, mask))
     assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary left behind
 
 
@@ -281,7 +278,7 @@ def test_registry():
 
 def test_render_matches_siren_module():
     params, mask = _ticket(0.3)
-    params = _masked(params, mask)
+    params = rewind(params, mask)
     img = C.render(params, 16, 30.0)
     assert img.shape == (16, 16, 3)
     net = L.Siren(WIDTH, 5, 30.0)
@@ -329,7 +326,7 @@ def test_each_index_layout_is_chosen_where_it_is_smallest():
             params = [(torch.randn(other.shape), torch.randn(other.shape[0]))]
             back = C.decode(C.encode(params, [other], codec="csr-f32"))
             assert torch.equal(back.mask[0], other)
-            assert C.bit_identical(back.params, _masked(params, [other]))
+            assert C.bit_identical(back.params, rewind(params, [other]))
 
 
 def test_integer_widths_grow_with_the_gaps():
@@ -380,7 +377,7 @@ def test_lossy_trimming_does_not_change_the_image():
         for (w, b), m, k in zip(params, kept, live)
     ]
     torch.testing.assert_close(
-        C.render(trimmed, 12), C.render(_masked(params, mask), 12), rtol=0, atol=1e-6
+        C.render(trimmed, 12), C.render(rewind(params, mask), 12), rtol=0, atol=1e-6
     )
 
 
