@@ -2,7 +2,7 @@
 
 Baseline: one ``Siren`` nn.Module per ticket with ``torch.nn.utils.prune.custom_from_mask``
 hooks, autograd, ``torch.optim.Adam`` and ``CosineAnnealingLR``, tickets trained one after the
-other (``lthsiren.reference``). Ours: ``lthsiren.TicketTrainer``, all tickets in one set of
+other (``benchmarks/stock.py``). Ours: ``lthsiren.TicketTrainer``, all tickets in one set of
 tensors. Both train the same tickets (the three strategies' round-1 masks) on the same image at
 the same preset, in one process, with the same thread count. Also prints our achieved GFLOP/s,
 counting 6 x weights x pixels x tickets per step, against this machine's float32 matmul rate
@@ -21,8 +21,9 @@ import torch
 
 import lthsiren as L
 from lthsiren.config import resolve_device
-from lthsiren.experiment import initial_params, next_masks, ticket_params
-from lthsiren.reference import masked_siren
+from lthsiren.imp import initial_params, next_masks
+from lthsiren.interop import to_pruned_module
+from lthsiren.ticket import mask_of, unstack
 
 
 def sync(device):
@@ -58,8 +59,8 @@ def time_engine(cfg, coords, target, params, masks, steps, device) -> float:
 def time_baseline(cfg, coords, target, params, masks, steps, device) -> float:
     nets, opts, scheds = [], [], []
     for t in range(len(cfg.tickets())):
-        p = [(w.cpu(), b.cpu()) for w, b in ticket_params(params, t)]
-        net = masked_siren(p, [m[t].cpu() for m in masks], cfg.omega_0).to(device)
+        p = [(w.cpu(), b.cpu()) for w, b in unstack(params, t)]
+        net = to_pruned_module(p, [m.cpu() for m in mask_of(masks, t)], cfg.omega_0).to(device)
         opt = torch.optim.Adam(net.parameters(), lr=cfg.lr)
         nets.append(net)
         opts.append(opt)

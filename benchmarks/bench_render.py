@@ -3,9 +3,9 @@
 - ``dense``: the masked network as dense matrices (pruned zeros multiplied like any weight),
   what a plain ``nn.Linear`` stack does: the baseline;
 - ``sparse CSR``: every layer a ``torch.sparse_csr_tensor``, one sparse-times-dense product
-  per layer (:class:`lthsiren.compact.SparseSiren`);
+  per layer (:class:`lthsiren.chapters.compact.SparseSiren`);
 - ``compact``: dead neurons removed and constant neurons folded into the next bias, leaving a
-  smaller dense network (:func:`lthsiren.compact.compact`);
+  smaller dense network (:func:`lthsiren.chapters.compact.compact`);
 - ``compact+CSR``: the compacted network with its layers stored sparse.
 
 All four run the pixels in the same tiles (65,536 pixels) and are first checked to draw the same
@@ -27,8 +27,8 @@ import time
 import torch
 
 import lthsiren as L
-from lthsiren import compact as K
-from lthsiren import compress as C
+from lthsiren.chapters import compact as K
+from lthsiren.model import TILE
 
 
 def cpu_name() -> str:
@@ -70,16 +70,16 @@ def main(argv=None) -> None:
     run = L.run_experiment(cfg, root=args.root, progress=False)
     last = run.completed_rounds() - 1
     rounds = args.rounds or sorted({min(10, last), min(15, last), last})
-    ticket = C.ticket_index(cfg, "winner")
+    ticket = L.ticket_index(cfg, "winner")
     print(
         f"cpu: {cpu_name()}; torch {torch.__version__}, {torch.get_num_threads()} threads; "
         f"preset {cfg.preset} (width {cfg.width}), winning ticket of {run.path}"
     )
-    print(f"median of {args.repeats} renders after a warm-up; tiles of {K.TILE:,} pixels\n")
+    print(f"median of {args.repeats} renders after a warm-up; tiles of {TILE:,} pixels\n")
     header = f"{'round':>5} {'remain':>7} {'size':>5} {'method':<12} {'ms':>9} {'speed-up':>8}"
     print(header + "  network")
     for k in rounds:
-        params, mask = C.ticket_from_run(run, k, ticket)
+        params, mask = run.ticket(k, ticket)
         remaining = L.remaining_fraction(mask)
         small = K.compact_network(params, mask, cfg.omega_0)
         nets = {

@@ -1,42 +1,28 @@
 """lthsiren: the Lottery Ticket Hypothesis in a SIREN fitted to one image.
 
-The few names a notebook needs are re-exported here; each lives in a small module of its own.
+The core, what ``lthsiren run`` needs, lives in this folder, one concern per module:
+:mod:`~lthsiren.config`, :mod:`~lthsiren.data`, :mod:`~lthsiren.metrics`, :mod:`~lthsiren.model`,
+:mod:`~lthsiren.ticket`, :mod:`~lthsiren.pruning`, :mod:`~lthsiren.engine`, :mod:`~lthsiren.imp`,
+:mod:`~lthsiren.store`, :mod:`~lthsiren.experiment`, :mod:`~lthsiren.report` and
+:mod:`~lthsiren.cli`; :mod:`lthsiren.codecs` stores tickets in small files and
+:mod:`lthsiren.interop` moves them to and from ``torch.nn.utils.prune``. The notebooks' own
+helpers live in :mod:`lthsiren.chapters`, which the core never imports. The few names a notebook
+needs most are re-exported here.
 """
 
-__version__ = "0.1.0"
-
-from . import (  # noqa: E402
-    architectures,
-    baselines,
-    compact,
-    compress,
-    controls,
-    probe,
-    ratedistortion,
-    spectra,
-    transfer,
-)
-from .config import PRESETS, Config, describe, make_config  # noqa: E402
-from .data import coordinate_grid, load_image  # noqa: E402
-from .errors import LthsirenError  # noqa: E402
-from .experiment import run_experiment  # noqa: E402
-from .explorer import SparsityExplorer, explorer_figure  # noqa: E402
-from .metrics import hfe, log_spectrum, psnr  # noqa: E402
-from .pruning import STRATEGIES, TICKET_NAMES, prune_step, remaining_fraction, rewind  # noqa: E402
-from .siren import Siren, init_params, parameter_count  # noqa: E402
-from .store import RunDir  # noqa: E402
-from .train import TicketTrainer  # noqa: E402
+from ._version import __version__
+from .config import PRESETS, Config, describe, make_config
+from .data import coordinate_grid, load_image
+from .engine import TicketTrainer
+from .errors import LthsirenError
+from .experiment import run_experiment
+from .metrics import hfe, log_spectrum, psnr
+from .model import Siren, forward, init_params, parameter_count
+from .pruning import prune_step, rewind
+from .store import RunDir
+from .ticket import STRATEGIES, TICKET_NAMES, remaining_fraction, ticket_index
 
 __all__ = [
-    "architectures",
-    "baselines",
-    "compact",
-    "compress",
-    "controls",
-    "probe",
-    "ratedistortion",
-    "spectra",
-    "transfer",
     "PRESETS",
     "STRATEGIES",
     "TICKET_NAMES",
@@ -44,11 +30,11 @@ __all__ = [
     "LthsirenError",
     "RunDir",
     "Siren",
-    "SparsityExplorer",
     "TicketTrainer",
+    "__version__",
     "coordinate_grid",
     "describe",
-    "explorer_figure",
+    "forward",
     "hfe",
     "init_params",
     "load_image",
@@ -60,4 +46,5 @@ __all__ = [
     "remaining_fraction",
     "rewind",
     "run_experiment",
+    "ticket_index",
 ]

@@ -82,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     e.add_argument("run_dir", nargs="?", help="a run folder made by 'lthsiren run'")
     e.add_argument("--round", type=int, help="pruning round (default: the last complete one)")
-    e.add_argument("--ticket", default="winner", help="winner, random or loser")
+    e.add_argument("--ticket", default="winner", help="winner, random, loser or reinit")
     e.add_argument("--seed", type=int, help="init seed of the ticket (default: the run's first)")
     e.add_argument("--codec", default="best", help="a codec of --list-codecs, best or best-lossy")
     e.add_argument("-o", "--output", help="the file to write (e.g. winner.lths)")
@@ -103,7 +103,7 @@ MAX_RENDER_SIDE = 4096  # as --side: 4096^2 pixels take ~0.5 GB to draw
 
 
 def _list_codecs() -> None:
-    from . import compress as C
+    from . import codecs as C
 
     print(f"{'codec':<14} {'kind':<8} layout")
     for name, codec in C.CODECS.items():
@@ -116,10 +116,11 @@ def _list_codecs() -> None:
 def _export(args) -> None:
     from pathlib import Path
 
-    from . import compress as C
+    from . import codecs as C
     from .data import load_image
     from .metrics import psnr
     from .store import RunDir
+    from .ticket import ticket_index
 
     if args.list_codecs:
         _list_codecs()
@@ -146,8 +147,8 @@ def _export(args) -> None:
         raise LthsirenError(
             f"--round {k} is not a complete round of {run.path}: use 0 to {done - 1}"
         )
-    index = C.ticket_index(cfg, args.ticket, args.seed)
-    params, mask = C.ticket_from_run(run, k, index)
+    index = ticket_index(cfg, args.ticket, args.seed)
+    params, mask = run.ticket(k, index)
     out = Path(args.output)
     if out.is_dir():
         raise LthsirenError(f"-o {out} is a directory; name the file to write")
@@ -171,7 +172,7 @@ def _export(args) -> None:
 def _render(args) -> None:
     from pathlib import Path
 
-    from . import compress as C
+    from . import codecs as C
     from .store import write_png
 
     if not 1 <= args.size <= MAX_RENDER_SIDE:

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 
 import torch
 
-from .architectures import MODELS
+from ._version import __version__
 from .errors import LthsirenError
-from .pruning import ALL_STRATEGIES, STRATEGIES
+from .model import MODELS
+from .ticket import ALL_STRATEGIES, STRATEGIES
 
 PRESETS: dict[str, dict] = {
     "tiny": dict(side=32, width=48, steps=150, lr=1e-3, ff_sigma=2.5),
@@ -56,7 +57,7 @@ class Config:
     # keep training the pruned trained weights).
     rewind: str = "init"
     # The network: "siren", or "relu-ff" (a ReLU MLP on Fourier features of scale ff_sigma,
-    # lthsiren.architectures) for the ReLU comparison of notebook 07.
+    # lthsiren.model) for the ReLU comparison of notebook 07.
     model: str = "siren"
     ff_sigma: float = 5.0
 
@@ -205,8 +206,6 @@ def resolve_device(name: str) -> torch.device:
 def describe(cfg: Config) -> str:
     """One line naming the preset and its settings, the device and the versions: what the
     first output of every notebook says."""
-    from . import __version__
-
     device = resolve_device(cfg.device)
     return (
         f"preset {cfg.preset}: {cfg.side}x{cfg.side} image, width {cfg.width}, {cfg.steps} steps"

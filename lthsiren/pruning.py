@@ -1,56 +1,38 @@
-"""Masks, global magnitude pruning and rewinding: the lottery-ticket machinery of Frankle &
+"""Global magnitude pruning, rewinding and the controls: the lottery-ticket machinery of Frankle &
 Carbin, "The Lottery Ticket Hypothesis" (ICLR 2019), iterative magnitude pruning (IMP) with
 rewinding to step 0.
 
-A mask holds one 0/1 entry per Linear weight; biases are never pruned. Each round removes a
-fraction of the weights that are still *alive*, ranked globally across layers, so already-pruned
-zeros never enter the ranking. Three strategies:
+Each round removes a fraction of the weights that are still *alive*, ranked globally across
+layers, so already-pruned zeros never enter the ranking. Three strategies (:mod:`lthsiren.ticket`
+names them): ``smallest`` (IMP: the winning ticket), ``random`` (the control), ``largest``
+("anti-IMP": the losing ticket). ``torch.nn.utils.prune`` has no "largest" method; here every
+strategy computes its mask by hand. Notebook 03 walks through one round.
 
-- ``smallest``: remove the smallest ``|w|`` (IMP: the winning ticket);
-- ``random``: remove a uniformly random subset (the control);
-- ``largest``: remove the largest ``|w|`` ("anti-IMP": the losing ticket).
+The controls that ask whether a winning ticket's initial values matter, or only its mask
+(SPEC claim 4; notebook 06):
 
-``torch.nn.utils.prune`` has no "largest" method; here every strategy computes its mask by hand.
-Notebook 03 walks through one round.
-
-A fourth ticket, ``reinit``, is a control rather than a strategy (:mod:`lthsiren.controls`): it
-takes the winner's mask each round and re-draws its surviving weights (notebook 06).
+- **Random re-initialisation** (Frankle & Carbin's "reinit"): a ``reinit`` ticket takes the
+  winner's mask every round, but its survivors are drawn afresh from the network's own init
+  distribution instead of being rewound to ``theta0``. Each (seed, round) has its own draw, a
+  function of those two numbers only, so a resumed run draws the same weights.
+- **Late rewinding** (Frankle et al., ICML 2020): survivors go back to their values after K steps
+  of round 0 rather than step 0: ``Config(rewind="step:K")``, handled by :mod:`lthsiren.imp`.
 """
 
 from __future__ import annotations
 
 import torch
 
-STRATEGIES = ("smallest", "random", "largest")
-ALL_STRATEGIES = STRATEGIES + ("reinit",)
-TICKET_NAMES = {"smallest": "winner", "random": "random", "largest": "loser", "reinit": "reinit"}
+from .errors import LthsirenError
+from .model import init_network
+from .ticket import STRATEGIES, Mask, TicketParams
 
-
-def full_mask(weights: list[torch.Tensor]) -> list[torch.Tensor]:
-    """A mask that keeps every weight."""
-    return [torch.ones_like(w, dtype=torch.bool) for w in weights]
-
-
-def remaining_fraction(mask: list[torch.Tensor]) -> float:
-    """Fraction of the weights a mask keeps."""
-    alive = sum(int(m.sum()) for m in mask)
-    return alive / sum(m.numel() for m in mask)
-
-
-def alive_per_layer(mask: list[torch.Tensor]) -> list[int]:
-    """Number of weights a mask keeps in each layer."""
-    return [int(m.sum()) for m in mask]
-
-
-def alive_count(mask: list[torch.Tensor]) -> int:
-    """Number of weights a mask keeps."""
-    return sum(alive_per_layer(mask))
+REINIT_SEED_OFFSET = 2_000_003
+RANDOM_SEED_OFFSET = 1_000_003
 
 
 def check_strategy(strategy: str) -> str:
     if strategy not in STRATEGIES:
-        from .errors import LthsirenError
-
         raise LthsirenError(f"unknown strategy {strategy!r}: choose from {', '.join(STRATEGIES)}")
     return strategy
 
@@ -94,7 +76,7 @@ def prune_step(
     return out
 
 
-def rewind(theta0, mask) -> list[tuple[torch.Tensor, torch.Tensor]]:
+def rewind(theta0: TicketParams, mask: Mask) -> TicketParams:
     """``theta <- mask * theta0``: every surviving weight back to its exact step-0 value, pruned
     weights to exactly 0, biases (never pruned) back to theirs."""
     # torch.where, not w0 * m: a product leaves -0.0 where a negative weight was pruned
@@ -102,3 +84,23 @@ def rewind(theta0, mask) -> list[tuple[torch.Tensor, torch.Tensor]]:
         (torch.where(m.bool(), w0, torch.zeros_like(w0)), b0.clone())
         for (w0, b0), m in zip(theta0, mask, strict=True)
     ]
+
+
+def prune_generator(seed: int, round_index: int) -> torch.Generator:
+    """The random strategy's RNG, a function of (seed, round) only, so a resumed run draws the
+    same masks as an uninterrupted one."""
+    return torch.Generator().manual_seed(RANDOM_SEED_OFFSET * (seed + 1) + round_index)
+
+
+def reinit_seed(seed: int, round_index: int) -> int:
+    """Seed of the fresh draw a ``reinit`` ticket of ``seed`` trains from in ``round_index``:
+    never the seed of any ``theta0`` of a run with fewer than two million seeds."""
+    return REINIT_SEED_OFFSET * (seed + 1) + round_index
+
+
+def reinit_start(cfg, seed: int, round_index: int, mask: Mask) -> TicketParams:
+    """The ``reinit`` ticket's starting point: a fresh draw with the winner's ``mask`` applied
+    (pruned weights exactly 0)."""
+    fresh = init_network(cfg, reinit_seed(seed, round_index))
+    device = mask[0].device
+    return rewind([(w.to(device), b.to(device)) for w, b in fresh], mask)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .pruning import ALL_STRATEGIES, TICKET_NAMES
+from .ticket import ALL_STRATEGIES, TICKET_NAMES
 
 TICKET_ORDER = [TICKET_NAMES[s] for s in ALL_STRATEGIES]
 COLORS = {"winner": "tab:green", "random": "tab:blue", "loser": "tab:red", "reinit": "tab:purple"}

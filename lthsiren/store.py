@@ -31,8 +31,7 @@ from PIL import Image
 from .config import Config
 from .errors import LthsirenError
 from .metrics import to_unit
-
-Params = list[tuple[torch.Tensor, torch.Tensor]]
+from .ticket import BatchedParams, Mask, TicketParams, mask_of, unstack
 
 
 def default_root() -> Path:
@@ -68,7 +67,7 @@ def write_png(path: Path, img) -> None:
     atomic_write(path, lambda tmp: Image.fromarray(arr).save(tmp, format="PNG"))
 
 
-def params_to_dict(params: Params, prefix: str = "") -> dict[str, torch.Tensor]:
+def params_to_dict(params: BatchedParams, prefix: str = "") -> dict[str, torch.Tensor]:
     out = {}
     for i, (w, b) in enumerate(params):
         out[f"{prefix}weight.{i}"] = w
@@ -76,7 +75,7 @@ def params_to_dict(params: Params, prefix: str = "") -> dict[str, torch.Tensor]:
     return out
 
 
-def params_from_dict(d: dict[str, torch.Tensor], prefix: str = "") -> Params:
+def params_from_dict(d: dict[str, torch.Tensor], prefix: str = "") -> BatchedParams:
     n = sum(1 for k in d if k.startswith(f"{prefix}weight."))
     return [(d[f"{prefix}weight.{i}"], d[f"{prefix}bias.{i}"]) for i in range(n)]
 
@@ -139,21 +138,27 @@ class RunDir:
         except Exception as e:  # torch raises many types for a damaged zip/pickle
             raise self._corrupt(name, e) from None
 
-    def load_params(self, name: str) -> Params:
+    def load_params(self, name: str) -> BatchedParams:
         return params_from_dict(self._load_tensors(name))
 
-    def theta0(self) -> Params:
+    def theta0(self) -> BatchedParams:
         """The step-0 weights, batched over tickets."""
         return self.load_params("theta0.pt")
 
     def round_file(self, k: int) -> str:
         return f"rounds/round_{k:02d}.pt"
 
-    def round_state(self, k: int) -> tuple[list[torch.Tensor], Params]:
+    def round_state(self, k: int) -> tuple[list[torch.Tensor], BatchedParams]:
         """(masks trained under, trained weights) of round ``k``, batched over tickets."""
         d = self._load_tensors(self.round_file(k))
         n = sum(1 for key in d if key.startswith("mask."))
         return [d[f"mask.{i}"] for i in range(n)], params_from_dict(d, "trained.")
+
+    def ticket(self, k: int, t: int) -> tuple[TicketParams, Mask]:
+        """(trained weights, mask) of ticket ``t`` (an index into ``cfg.tickets()``, see
+        :func:`lthsiren.ticket.ticket_index`) in round ``k``: what a codec stores."""
+        masks, trained = self.round_state(k)
+        return unstack(trained, t), mask_of(masks, t)
 
     def completed_rounds(self) -> int:
         """How many rounds (0, 1, ...) are complete: records written and state file present."""
@@ -173,13 +178,13 @@ class RunDir:
     def write_info(self, info: dict) -> None:
         write_text(self.path / "config.json", json.dumps(info, indent=2) + "\n")
 
-    def write_params(self, name: str, params: Params) -> None:
+    def write_params(self, name: str, params: BatchedParams) -> None:
         write_tensors(self.path / name, params_to_dict(params))
 
-    def write_theta0(self, theta0: Params) -> None:
+    def write_theta0(self, theta0: BatchedParams) -> None:
         self.write_params("theta0.pt", theta0)
 
-    def write_round(self, k: int, masks, trained: Params, records: list[dict]) -> None:
+    def write_round(self, k: int, masks, trained: BatchedParams, records: list[dict]) -> None:
         """Save round ``k``: state first, records last (the records mark the round complete)."""
         d = {f"mask.{i}": m.bool() for i, m in enumerate(masks)}
         d.update(params_to_dict(trained, "trained."))

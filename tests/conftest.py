@@ -4,8 +4,8 @@ import pytest
 import torch
 
 import lthsiren as L
-from lthsiren.experiment import stack_params
-from lthsiren.pruning import full_mask, prune_step
+from lthsiren.pruning import prune_step
+from lthsiren.ticket import full_mask, stack
 
 
 @pytest.fixture(autouse=True)
@@ -23,7 +23,7 @@ def three_pruned_tickets(theta):
     for th, strategy in zip(theta, L.STRATEGIES):
         w = [a for a, _ in th]
         masks.append(prune_step(w, full_mask(w), strategy, 0.5, torch.Generator().manual_seed(0)))
-    params = stack_params([L.rewind(th, m) for th, m in zip(theta, masks)])
+    params = stack([L.rewind(th, m) for th, m in zip(theta, masks)])
     batched_masks = [torch.stack([m[i] for m in masks]) for i in range(len(masks[0]))]
     return dict(theta=theta, masks=masks, params=params, batched_masks=batched_masks)
 
@@ -32,6 +32,17 @@ def three_pruned_tickets(theta):
 def pruned_tickets():
     """:func:`three_pruned_tickets`, for test modules that bring their own networks."""
     return three_pruned_tickets
+
+
+TINY_RUN = dict(side=16, width=16, steps=10, rounds=4)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+    """One stored tiny run (16x16, width 16, 10 steps, 4 rounds, three tickets of seed 0) that
+    the tests which only read a run share. Tests that write into a run make their own."""
+    cfg = L.make_config("tiny", **TINY_RUN)
+    return L.run_experiment(cfg, root=tmp_path_factory.mktemp("shared-run"), progress=False)
 
 
 @pytest.fixture(scope="session")

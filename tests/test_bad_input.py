@@ -216,33 +216,3 @@ def test_url_errors_through_the_api(tmp_path, http_404, monkeypatch):
     monkeypatch.setenv("LTHSIREN_HTTP_TIMEOUT", "1")
     with pytest.raises(LthsirenError, match="HTTP 404"):
         L.load_image(http_404, 16)
-
-
-# -- settings ------------------------------------------------------------------------------------
-BAD_SETTINGS = [
-    (["--steps", "0"], "--steps must be at least 1"),
-    (["--rounds", "-1"], "--rounds must be at least 1"),
-    (["--fraction", "1.5"], "--fraction must be in (0, 1)"),
-    (["--width", "0"], "--width must be a positive number"),
-    (["--strategies", "biggest"], "unknown strategy 'biggest'"),
-    (["--preset", "huge"], "unknown preset 'huge'"),
-    (["--rewind", "later"], "--rewind 'later' is not valid"),
-]
-
-
-@pytest.mark.parametrize(
-    "args,fragment", BAD_SETTINGS, ids=lambda x: " ".join(x) if isinstance(x, list) else ""
-)
-def test_bad_settings_cli(tmp_path, args, fragment):
-    base = [a for a in QUICK if a not in ("--preset", "tiny")] if "--preset" in args else QUICK
-    assert_one_line_error(cli(tmp_path, "run", *base, *args), tmp_path, fragment)
-
-
-@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="this machine has CUDA")
-def test_device_cuda_on_a_cpu_machine(tmp_path):
-    assert_one_line_error(
-        cli(tmp_path, "run", *QUICK, "--device", "cuda"),
-        tmp_path,
-        "--device cuda was asked for",
-        "use --device cpu",
-    )

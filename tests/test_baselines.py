@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import lthsiren as L
-from lthsiren.baselines import (
+from lthsiren.chapters.baselines import (
     FourierFeatures,
     FourierMLP,
     ReluMLP,
@@ -15,8 +15,8 @@ from lthsiren.baselines import (
     make_models,
     residual_by_frequency,
 )
-from lthsiren.probe import probe, probe_table, scaled_init, torch_default_init
-from lthsiren.siren import weight_bound
+from lthsiren.chapters.probe import probe, probe_table, scaled_init, torch_default_init
+from lthsiren.model import weight_bound
 
 
 @pytest.fixture(scope="module")

@@ -4,15 +4,14 @@ import torch
 from PIL import Image
 
 import lthsiren as L
-from lthsiren import compress as C
+from lthsiren import codecs as C
 from lthsiren.cli import main
 from lthsiren.metrics import to_unit
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    cfg = L.make_config("tiny", side=16, width=16, steps=10, rounds=4)
-    return L.run_experiment(cfg, root=tmp_path_factory.mktemp("runs"), progress=False).path
+def run_dir(tiny_run):
+    return tiny_run.path
 
 
 def _one_error_line(capsys, message):
@@ -37,7 +36,7 @@ def test_export_writes_the_ticket(run_dir, tmp_path, capsys, codec):
     n = out.stat().st_size
     assert f"wrote {out}: {n:,} B" in text and "PSNR of the decoded network" in text
     back = C.load(out)
-    params, mask = C.ticket_from_run(L.RunDir(run_dir), 3, 0)
+    params, mask = L.RunDir(run_dir).ticket(3, 0)
     if back.lossless:
         assert C.bit_identical(back.params, params, mask)
     if codec != "best":
@@ -48,7 +47,7 @@ def test_export_defaults_and_other_tickets(run_dir, tmp_path, capsys):
     out = tmp_path / "loser.lths"
     assert main(["export", str(run_dir), "--ticket", "loser", "--seed", "0", "-o", str(out)]) == 0
     assert "round 3, loser seed 0" in capsys.readouterr().out  # the last round by default
-    params, mask = C.ticket_from_run(L.RunDir(run_dir), 3, 2)
+    params, mask = L.RunDir(run_dir).ticket(3, 2)
     assert C.bit_identical(C.load(out).params, params, mask)
 
 

@@ -2,8 +2,8 @@ import pytest
 import torch
 
 import lthsiren as L
-from lthsiren import compact as K
-from lthsiren import compress as C
+from lthsiren import codecs as C
+from lthsiren.chapters import compact as K
 from lthsiren.pruning import rewind
 
 SIDE = 12
@@ -119,7 +119,7 @@ def test_every_round_of_a_run(tmp_path):
     run = L.run_experiment(cfg, root=tmp_path, progress=False)
     alive = []
     for k in range(cfg.rounds):
-        params, mask = C.ticket_from_run(run, k, 0)
+        params, mask = run.ticket(k, 0)
         ways = _all_ways(params, mask, cfg.omega_0)
         for way in ways.values():
             _same_image(way, params, mask, side=cfg.side)

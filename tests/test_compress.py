@@ -5,7 +5,8 @@ import pytest
 import torch
 
 import lthsiren as L
-from lthsiren import compress as C
+from lthsiren import codecs as C
+from lthsiren.codecs import csr
 from lthsiren.errors import LthsirenError
 from lthsiren.pruning import rewind
 
@@ -288,12 +289,11 @@ def test_render_matches_siren_module():
     torch.testing.assert_close(img, ref, rtol=1e-4, atol=1e-4)
 
 
-def test_decoded_ticket_scores_its_stored_psnr(tmp_path):
-    cfg = L.make_config("tiny", side=16, width=16, steps=20, rounds=4)
-    run = L.run_experiment(cfg, root=tmp_path, progress=False)
+def test_decoded_ticket_scores_its_stored_psnr(tiny_run):
+    run, cfg = tiny_run, tiny_run.config()
     target = L.load_image(cfg.image, cfg.side).pixels
     for k in range(cfg.rounds):
-        params, mask = C.ticket_from_run(run, k, ticket=0)
+        params, mask = run.ticket(k, 0)
         stored = next(r for r in run.records() if r["round"] == k and r["strategy"] == "smallest")
         back = C.decode(C.encode(params, mask, cfg.omega_0, "coo"))
         assert back.survivors == stored["alive"]
@@ -307,7 +307,7 @@ def test_decoded_ticket_scores_its_stored_psnr(tmp_path):
 
 
 def _tag(mask2d) -> int:
-    return C._index_block(mask2d.numpy())[0]
+    return csr._index_block(mask2d.numpy())[0]
 
 
 def test_each_index_layout_is_chosen_where_it_is_smallest():
@@ -335,7 +335,7 @@ def test_integer_widths_grow_with_the_gaps():
     w[0, 5], w[0, 66_010], w[1, 3] = 1.5, -2.0, 0.25
     params = [(w, torch.tensor([0.1, 0.2])), (torch.ones(3, 2), torch.zeros(3))]
     mask = [w != 0, torch.ones(3, 2, dtype=torch.bool)]
-    block = C._index_block(mask[0].numpy())
+    block = csr._index_block(mask[0].numpy())
     assert block[0] & 3 == 2 and block[0] >> 4 == 2  # gaps, uint32
     for codec in ("csr-f32", "csr-f32+lzma"):
         back = C.decode(C.encode(params, mask, codec=codec))
@@ -343,7 +343,7 @@ def test_integer_widths_grow_with_the_gaps():
 
 
 def _reachable(mask):
-    trimmed, live = C._reaching_output([m.numpy() for m in mask])
+    trimmed, live = csr._reaching_output([m.numpy() for m in mask])
     return [torch.from_numpy(t) for t in trimmed], [torch.from_numpy(k) for k in live]
 
 
@@ -493,29 +493,28 @@ def test_layer_shapes_that_do_not_chain_are_damage(good):
 
 def test_ticket_index_names_tickets(tmp_path):
     cfg = L.make_config("tiny", seeds=(0, 3))
-    assert C.ticket_index(cfg, "winner") == 0
-    assert C.ticket_index(cfg, "loser", 3) == cfg.tickets().index(("largest", 3))
-    assert C.ticket_index(cfg, "random", 3) == C.ticket_index(cfg, "random", seed=3)
+    assert L.ticket_index(cfg, "winner") == 0
+    assert L.ticket_index(cfg, "loser", 3) == cfg.tickets().index(("largest", 3))
+    assert L.ticket_index(cfg, "random", 3) == L.ticket_index(cfg, "random", seed=3)
     with pytest.raises(LthsirenError, match="no winner ticket of seed 5"):
-        C.ticket_index(cfg, "winner", 5)
-    with pytest.raises(LthsirenError, match="--ticket takes winner, random or loser"):
-        C.ticket_index(cfg, "champion")
+        L.ticket_index(cfg, "winner", 5)
+    with pytest.raises(LthsirenError, match="--ticket takes winner, random, loser or reinit"):
+        L.ticket_index(cfg, "champion")
 
 
 # -- every round of a real run -------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    cfg = L.make_config("tiny", side=16, width=16, steps=10, rounds=6)
-    run = L.run_experiment(cfg, root=tmp_path_factory.mktemp("runs"), progress=False)
-    return cfg, run, L.load_image(cfg.image, cfg.side).pixels
+def stored(tiny_run):
+    cfg = tiny_run.config()
+    return cfg, tiny_run, L.load_image(cfg.image, cfg.side).pixels
 
 
-def test_every_codec_every_round(tiny_run):
-    cfg, run, target = tiny_run
+def test_every_codec_every_round(stored):
+    cfg, run, target = stored
     for k in range(cfg.rounds):
-        params, mask = C.ticket_from_run(run, k, 0)
+        params, mask = run.ticket(k, 0)
         original = C.render(params, cfg.side, cfg.omega_0)
         for codec in C.CODECS:
             back = C.decode(C.encode(params, mask, cfg.omega_0, codec))
@@ -529,16 +528,16 @@ def test_every_codec_every_round(tiny_run):
                 assert change < (0.05 if "f16" in codec else 0.5), (codec, k, change)
 
 
-def test_rate_distortion_points(tiny_run):
-    from lthsiren import ratedistortion as RD
+def test_rate_distortion_points(stored):
+    from lthsiren.chapters import ratedistortion as RD
 
-    cfg, run, target = tiny_run
+    cfg, run, target = stored
     stored = {r["round"]: r["psnr"] for r in run.records() if r["strategy"] == "smallest"}
     points = RD.network_points(run, codecs=["coo", "csr-f32+lzma", "csr-q8"])
     assert len(points) == 3 * cfg.rounds
     for p in points:
         assert p.bpp == pytest.approx(8 * p.bytes / cfg.side**2)
-        params, mask = C.ticket_from_run(run, p.setting, 0)
+        params, mask = run.ticket(p.setting, 0)
         assert p.bytes == len(C.encode(params, mask, cfg.omega_0, p.method))
         if p.lossless:
             assert p.psnr == pytest.approx(stored[p.setting], abs=1e-4)
@@ -555,7 +554,7 @@ def test_rate_distortion_points(tiny_run):
 
 
 def test_pareto_and_interpolation():
-    from lthsiren.ratedistortion import Point, bytes_at, compare, pareto, psnr_at
+    from lthsiren.chapters.ratedistortion import Point, bytes_at, compare, pareto, psnr_at
 
     def pt(n, q, method="coo"):
         return Point(method, 0, n, 8 * n / 64, q, True)

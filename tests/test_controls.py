@@ -5,11 +5,10 @@ import pytest
 import torch
 
 import lthsiren as L
-from lthsiren.architectures import init_network
-from lthsiren.controls import REINIT_SEED_OFFSET, reinit_seed, reinit_start, winner_index
-from lthsiren.errors import LthsirenError
-from lthsiren.experiment import next_masks, round_start, ticket_params
-from lthsiren.siren import weight_bound
+from lthsiren.imp import next_masks, round_start
+from lthsiren.model import init_network, weight_bound
+from lthsiren.pruning import REINIT_SEED_OFFSET, reinit_seed, reinit_start
+from lthsiren.ticket import unstack
 
 QUICK = dict(side=16, width=16, steps=20, rounds=3, seeds=(0, 1))
 WITH_REINIT = ("smallest", "random", "largest", "reinit")
@@ -94,7 +93,7 @@ def test_next_masks_copies_the_winner_without_aliasing(reinit_run):
     stored, _ = run.round_state(1)
     assert all(torch.equal(a, b) for a, b in zip(new, stored))
     w, r = _index(cfg, "smallest", 1), _index(cfg, "reinit", 1)
-    assert winner_index(cfg, 1) == w
+    assert L.ticket_index(cfg, "smallest", 1) == w
     new[0][w].fill_(False)  # the copy is its own tensor
     assert new[0][r].any()
 
@@ -108,7 +107,7 @@ def test_reinit_round_0_is_the_winners_round_0(reinit_run):
     recs = {(r["ticket"], r["seed"]): r for r in run.records() if r["round"] == 0}
     for seed in cfg.seeds:
         w, r = _index(cfg, "smallest", seed), _index(cfg, "reinit", seed)
-        assert _equal_params(ticket_params(trained, w), ticket_params(trained, r))
+        assert _equal_params(unstack(trained, w), unstack(trained, r))
         assert recs[("reinit", seed)]["psnr"] == recs[("winner", seed)]["psnr"]
     masks, _ = run.round_state(0)
     start = round_start(cfg, 0, masks, run.theta0())
@@ -125,7 +124,7 @@ def test_reinit_round_k_starts_from_a_fresh_masked_draw(reinit_run):
             w, r = _index(cfg, "smallest", seed), _index(cfg, "reinit", seed)
             fresh = init_network(cfg, reinit_seed(seed, k))
             for (sw, sb), (fw, fb), (tw, tb), m in zip(
-                ticket_params(start, r), fresh, ticket_params(theta0, r), [m[r] for m in masks]
+                unstack(start, r), fresh, unstack(theta0, r), [m[r] for m in masks]
             ):
                 m = m.bool()
                 assert torch.equal(sw[m], fw[m])  # survivors: the fresh draw, bit for bit
@@ -135,11 +134,11 @@ def test_reinit_round_k_starts_from_a_fresh_masked_draw(reinit_run):
                 assert not torch.equal(sw[m], tw[m]) and not torch.equal(sb, tb)
             # the winner goes back to theta0, masked
             assert _equal_params(
-                ticket_params(start, w),
-                L.rewind(ticket_params(theta0, w), [m[w] for m in masks]),
+                unstack(start, w),
+                L.rewind(unstack(theta0, w), [m[w] for m in masks]),
             )
             assert _equal_params(
-                ticket_params(start, r), reinit_start(cfg, seed, k, [m[r] for m in masks])
+                unstack(start, r), reinit_start(cfg, seed, k, [m[r] for m in masks])
             )
         # and the run really trained round k from there
         assert _equal_params(_replay(cfg, start, masks), trained)
@@ -160,7 +159,7 @@ def test_reinit_fresh_draw_comes_from_the_init_distribution(reinit_run):
     cfg, run = reinit_run
     theta0 = run.theta0()
     for seed in cfg.seeds:
-        t0 = ticket_params(theta0, _index(cfg, "smallest", seed))
+        t0 = unstack(theta0, _index(cfg, "smallest", seed))
         fresh = reinit_start(cfg, seed, 1, [torch.ones_like(w, dtype=torch.bool) for w, _ in t0])
         for i, ((w, b), (w0, _)) in enumerate(zip(fresh, t0)):
             bound = weight_bound(i, w.shape[1], cfg.omega_0)
@@ -241,15 +240,13 @@ def test_late_rewinding_round_k_starts_from_the_snapshot_masked(late_run):
             for strategy in ("smallest", "random", "largest"):
                 t = _index(cfg, strategy, seed)
                 mask = [m[t] for m in masks]
-                assert _equal_params(
-                    ticket_params(start, t), L.rewind(ticket_params(late, t), mask)
-                )
-                for (w, _), m in zip(ticket_params(start, t), mask):
+                assert _equal_params(unstack(start, t), L.rewind(unstack(late, t), mask))
+                for (w, _), m in zip(unstack(start, t), mask):
                     assert not torch.signbit(w[~m.bool()]).any()
             # the reinit ticket still draws afresh: the control is about the values at the start
             r = _index(cfg, "reinit", seed)
             assert _equal_params(
-                ticket_params(start, r), reinit_start(cfg, seed, k, [m[r] for m in masks])
+                unstack(start, r), reinit_start(cfg, seed, k, [m[r] for m in masks])
             )
         assert _equal_params(_replay(cfg, start, masks), trained)
 
@@ -272,40 +269,6 @@ def test_late_and_init_rewinding_start_one_mask_at_different_weights(late_run, r
 
 
 # -- config -------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "strategies", [("random", "reinit"), ("reinit",), ("largest", "reinit", "random")]
-)
-def test_reinit_without_smallest_is_rejected(strategies):
-    with pytest.raises(LthsirenError, match="smallest"):
-        L.make_config("tiny", strategies=strategies)
-
-
-def test_reinit_with_smallest_is_accepted_in_any_order():
-    cfg = L.make_config("tiny", strategies=("reinit", "smallest"), seeds=(3, 1))
-    assert winner_index(cfg, 3) == 1 and winner_index(cfg, 1) == 3
-
-
-@pytest.mark.parametrize(
-    "kw,message",
-    [
-        (dict(model="relu"), "unknown model 'relu'"),
-        (dict(model="SIREN"), "unknown model"),
-        (dict(model="relu-ff", width=17), "even width"),
-        (dict(model="relu-ff", depth=2), "depth >= 3"),
-        (dict(ff_sigma=0.0), "ff_sigma must be positive"),
-        (dict(ff_sigma=-1.0), "ff_sigma must be positive"),
-        (dict(strategies=("smallest", "reinit", "reinit")), "twice"),
-    ],
-)
-def test_bad_model_settings_are_rejected(kw, message):
-    with pytest.raises(LthsirenError, match=message):
-        L.make_config("tiny", **kw)
-
-
-def test_odd_width_is_fine_for_a_siren():
-    assert L.make_config("tiny", width=17).width == 17
 
 
 def test_siren_keys_are_those_of_runs_made_before_the_new_fields():

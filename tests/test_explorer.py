@@ -6,17 +6,15 @@ import io
 import pytest
 from PIL import Image
 
-import lthsiren as L
+from lthsiren.chapters.explorer import SparsityExplorer, explorer_figure
 from lthsiren.errors import LthsirenError
-from lthsiren.explorer import SparsityExplorer, explorer_figure
 
 ROUNDS = 4
 
 
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory):
-    cfg = L.make_config("tiny", side=16, width=16, steps=10, rounds=ROUNDS)
-    return L.run_experiment(cfg, root=tmp_path_factory.mktemp("runs"), progress=False)
+@pytest.fixture(autouse=True, scope="module")
+def _shared_run_has_four_rounds(tiny_run):
+    assert tiny_run.config().rounds == ROUNDS
 
 
 def pct(run):

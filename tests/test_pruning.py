@@ -3,7 +3,8 @@ import torch
 
 import lthsiren as L
 from lthsiren.errors import LthsirenError
-from lthsiren.pruning import alive_count, full_mask, prune_step
+from lthsiren.pruning import prune_step
+from lthsiren.ticket import alive_count, full_mask
 
 
 def _weights(seed=0, width=32):

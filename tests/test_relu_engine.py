@@ -1,18 +1,18 @@
 """The ReLU path of the batched engine (TicketTrainer(activation="relu")) and the relu-ff model
-of lthsiren.architectures."""
+of lthsiren.model."""
 
 import pytest
 import torch
 
 import lthsiren as L
-from lthsiren.architectures import (
+from lthsiren.model import (
     activation,
     init_network,
     network_inputs,
     relu_init_params,
     relu_layer_sizes,
 )
-from lthsiren.experiment import ticket_params
+from lthsiren.ticket import unstack
 
 SIDE, WIDTH, DEPTH = 16, 16, 5
 
@@ -58,12 +58,10 @@ def test_relu_gradient_matches_autograd(relu_problem, tile):
     trainer = L.TicketTrainer(p["inputs"], p["target"], activation="relu", tile=tile)
     ours = _engine_grads(trainer, p["params"], p["batched_masks"])
     for t in range(3):
-        theirs = _autograd_grads(
-            ticket_params(p["params"], t), p["masks"][t], p["inputs"], p["target"]
-        )
+        theirs = _autograd_grads(unstack(p["params"], t), p["masks"][t], p["inputs"], p["target"])
         scale = max(float(g.abs().max()) for pair in theirs for g in pair)
         assert scale > 0
-        for (gw, gb), (rw, rb) in zip(ticket_params(ours, t), theirs):
+        for (gw, gb), (rw, rb) in zip(unstack(ours, t), theirs):
             torch.testing.assert_close(gw, rw, rtol=0, atol=1e-6 * scale)
             torch.testing.assert_close(gb, rb, rtol=0, atol=1e-6 * scale)
 
@@ -99,7 +97,7 @@ def test_relu_training_matches_torch_adam(relu_problem):
     for t in range(3):
         leaves = [
             (w.clone().requires_grad_(), b.clone().requires_grad_())
-            for w, b in ticket_params(p["params"], t)
+            for w, b in unstack(p["params"], t)
         ]
         mask = [m.float() for m in p["masks"][t]]
         opt = torch.optim.Adam([x for pair in leaves for x in pair], lr=lr)
@@ -110,7 +108,7 @@ def test_relu_training_matches_torch_adam(relu_problem):
             torch.nn.functional.mse_loss(out, p["target"]).backward()
             opt.step()
             sched.step()
-        for (w, b), (rw, rb), m in zip(ticket_params(ours, t), leaves, mask):
+        for (w, b), (rw, rb), m in zip(unstack(ours, t), leaves, mask):
             torch.testing.assert_close(w, (rw * m).detach(), rtol=0, atol=1e-6)
             torch.testing.assert_close(b, rb.detach(), rtol=0, atol=1e-6)
 

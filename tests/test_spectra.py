@@ -1,4 +1,4 @@
-"""Per-layer activation spectra (lthsiren.spectra)."""
+"""Per-layer activation spectra (lthsiren.chapters.spectra)."""
 
 import math
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import lthsiren as L
-from lthsiren.spectra import (
+from lthsiren.chapters.spectra import (
     hann2d,
     hidden_activations,
     high_share,
@@ -96,9 +96,12 @@ def siren():
 def test_hidden_activations_match_the_siren_forward(siren):
     side = 16
     outs = []
+    # the module's Linear layers (the sine follows them in the shared forward pass)
     hooks = [
-        m.register_forward_hook(lambda _m, _i, out: outs.append(out.detach()))
-        for m in siren.net[:-1]
+        m.register_forward_hook(
+            lambda _m, _i, out: outs.append(torch.sin(siren.omega_0 * out.detach()))
+        )
+        for m in siren.linears()[:-1]
     ]
     try:
         with torch.no_grad():

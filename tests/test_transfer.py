@@ -1,4 +1,4 @@
-"""Ticket transfer between images (lthsiren.transfer) and the second sample image."""
+"""Ticket transfer between images (lthsiren.chapters.transfer) and the second sample image."""
 
 import json
 
@@ -6,8 +6,8 @@ import pytest
 import torch
 
 import lthsiren as L
+from lthsiren.chapters.transfer import mask_overlap, transfer_tickets
 from lthsiren.errors import LthsirenError
-from lthsiren.transfer import mask_overlap, transfer_tickets
 
 QUICK = dict(side=16, width=16, steps=20, rounds=3, seeds=(0, 1), strategies=("smallest", "random"))
 

@@ -6,7 +6,7 @@ high ones very slowly (the *spectral bias* of Rahaman et al. 2019). Tancik et al
 Features Let Networks Learn High Frequency Functions in Low Dimensional Domains" (NeurIPS 2020),
 fix this by mapping the coordinates through random sinusoids first:
 ``gamma(v) = [cos(2 pi B v), sin(2 pi B v)]`` with a fixed ``B ~ N(0, sigma^2)``. A SIREN
-(:mod:`lthsiren.siren`) builds sinusoids into every layer instead. This module holds:
+(:mod:`lthsiren.model`) builds sinusoids into every layer instead. This module holds:
 
 - :class:`ReluMLP` and :class:`FourierMLP`, sized like a SIREN (``width``, ``depth`` = number of
   Linear layers). The Fourier encoding takes the place of a first layer, so a ``FourierMLP`` with
@@ -16,7 +16,7 @@ fix this by mapping the coordinates through random sinusoids first:
   lottery-ticket rounds), plain autograd, any ``nn.Module``, that records PSNR as it goes and
   keeps snapshots of the reconstruction at chosen steps. Seeded networks train deterministically
   on a CPU. Notebooks 01 and 02 use it; the pruning experiment uses the faster batched engine of
-  :mod:`lthsiren.train` instead.
+  :mod:`lthsiren.engine` instead.
 - :func:`residual_by_frequency`: how much of the target's energy in each band of spatial
   frequency a reconstruction still gets wrong, the number behind "which frequencies are learned
   first".
@@ -24,7 +24,6 @@ fix this by mapping the coordinates through random sinusoids first:
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,11 +31,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from .metrics import psnr, radial_frequency
-from .siren import Siren
-
-DEFAULT_SIGMA = 5.0  # std of B, in cycles per unit of the [-1, 1] coordinates
-FOURIER_SEED = 1_000_003  # offset of the seed that draws B in a FourierMLP
+from ..metrics import psnr, radial_frequency
+from ..model import DEFAULT_SIGMA, FOURIER_SEED, FourierFeatures, Siren
 
 
 def _mlp(sizes: list[int]) -> nn.Sequential:
@@ -70,32 +66,6 @@ class ReluMLP(nn.Module):
 
     def forward(self, coords: torch.Tensor) -> torch.Tensor:
         return self.net(coords)
-
-
-class FourierFeatures(nn.Module):
-    """``v -> [cos(2 pi v B^T), sin(2 pi v B^T)]`` with a fixed random ``B [n, in]`` drawn from
-    ``N(0, sigma^2)`` by a generator seeded with ``seed`` (a buffer: saved, moved, not trained).
-    ``sigma`` is in cycles per unit of the input coordinates."""
-
-    def __init__(
-        self,
-        in_features: int = 2,
-        n_frequencies: int = 128,
-        sigma: float = DEFAULT_SIGMA,
-        seed: int = 0,
-    ):
-        super().__init__()
-        gen = torch.Generator().manual_seed(int(seed))
-        self.register_buffer("B", torch.randn(n_frequencies, in_features, generator=gen) * sigma)
-        self.sigma = float(sigma)
-
-    @property
-    def out_features(self) -> int:
-        return 2 * self.B.shape[0]
-
-    def forward(self, coords: torch.Tensor) -> torch.Tensor:
-        phase = 2.0 * math.pi * coords @ self.B.T
-        return torch.cat([torch.cos(phase), torch.sin(phase)], dim=-1)
 
 
 class FourierMLP(nn.Module):

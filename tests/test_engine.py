@@ -4,9 +4,9 @@ import pytest
 import torch
 
 import lthsiren as L
-from lthsiren.experiment import stack_params, ticket_params
-from lthsiren.reference import train_reference
-from lthsiren.train import cosine_lr
+from benchmarks.stock import train_reference
+from lthsiren.engine import cosine_lr
+from lthsiren.ticket import stack, unstack
 
 
 def test_masked_weights_stay_exactly_zero_through_adam(small_problem):
@@ -21,7 +21,7 @@ def test_masked_weights_stay_exactly_zero_through_adam(small_problem):
 
 def test_trainer_masks_weights_even_if_given_unmasked_params(small_problem):
     p = small_problem
-    unmasked = stack_params(p["theta"])
+    unmasked = stack(p["theta"])
     trained, _ = L.TicketTrainer(p["coords"], p["target"]).fit(
         unmasked, p["batched_masks"], steps=3, lr=1e-3
     )
@@ -35,12 +35,12 @@ def test_batched_tickets_equal_separate_trainings(small_problem):
     )
     for t in range(3):
         alone, _ = L.TicketTrainer(p["coords"], p["target"]).fit(
-            stack_params([ticket_params(p["params"], t)]),
+            stack([unstack(p["params"], t)]),
             [m[t : t + 1] for m in p["batched_masks"]],
             steps=20,
             lr=1e-3,
         )
-        for (wb, bb), (wa, ba) in zip(ticket_params(batched, t), ticket_params(alone, 0)):
+        for (wb, bb), (wa, ba) in zip(unstack(batched, t), unstack(alone, 0)):
             torch.testing.assert_close(wb, wa, rtol=0, atol=1e-6)
             torch.testing.assert_close(bb, ba, rtol=0, atol=1e-6)
 
@@ -62,7 +62,7 @@ def test_engine_equals_the_torch_prune_reference(small_problem):
             steps,
             lr,
         )
-        for (w, b), (wr, br) in zip(ticket_params(ours, t), theirs):
+        for (w, b), (wr, br) in zip(unstack(ours, t), theirs):
             torch.testing.assert_close(w, wr, rtol=0, atol=1e-5)
             torch.testing.assert_close(b, br, rtol=0, atol=1e-5)
 

@@ -10,17 +10,20 @@ the GEMMs' ``alpha``; parameters, gradients and Adam's moments each live in one 
 the optimizer is six vector ops per step whatever the number of layers.
 
 The same engine trains a ReLU MLP (``activation="relu"``): then the inputs are whatever encoding
-the caller passes (Fourier features, :mod:`lthsiren.architectures`), there is no omega_0, and the
+the caller passes (Fourier features, :mod:`lthsiren.model`), there is no omega_0, and the
 buffer that keeps ``cos`` for a sine layer keeps the ReLU's 0/1 derivative instead. Notebook 07
 prunes that network.
 
 Masks are applied to the gradient, not to the weights: a pruned weight starts at exactly 0
 (rewinding), its gradient is 0, Adam's moments stay 0, and its update is ``0 / (0 + eps) = 0``,
-so it stays exactly 0 without an extra pass over the weights (tests/test_train.py checks this).
+so it stays exactly 0 without an extra pass over the weights (tests/test_engine.py checks this).
 
 The optimizer is Adam (torch's update rule) with cosine annealing from ``lr`` to 0 over the
 round's steps, as in ``torch.optim.lr_scheduler.CosineAnnealingLR``; the loss is the per-ticket
 mean squared error over all pixels and channels. Notebook 03 introduces the training round.
+
+This fused path is the package's only forward pass besides :func:`lthsiren.model.forward`, and
+the tests hold the two to the same outputs.
 """
 
 from __future__ import annotations
@@ -30,7 +33,32 @@ from collections.abc import Callable
 
 import torch
 
-Params = list[tuple[torch.Tensor, torch.Tensor]]  # [(W [T, out, in], b [T, out]), ...]
+from .ticket import BatchedParams, Mask
+
+# Activations per tile on a CPU: ~2**19 values per layer keep a tile in cache between the forward
+# and the backward pass (measured at width 256: 2,048-pixel tiles 905 ms/step, whole image
+# 1,090 ms/step; at width 128 the whole 64x64 image is one tile).
+CPU_TILE_VALUES = 2**19
+# On a GPU the whole image goes through at once when its activations fit this share of the free
+# memory; a larger image is tiled to fit rather than running out of memory.
+GPU_MEMORY_SHARE = 0.5
+
+
+def tile_rows(n_pixels: int, hidden: list[int], device: torch.device, budget: int | None = None):
+    """Pixels per tile for a network with these hidden widths on ``device``.
+
+    ``budget`` (bytes for one ticket's activations; default: a cache-sized tile on a CPU, half
+    the free memory on a GPU) bounds the tile: a tile keeps, per hidden layer, the activation
+    and the cosine (or ReLU derivative) in float32, plus two gradient buffers of the widest layer.
+    """
+    bytes_per_row = 4 * (2 * sum(hidden) + 2 * max(hidden) + 1)
+    if budget is None:
+        if device.type == "cuda":
+            free, _ = torch.cuda.mem_get_info(device)
+            budget = int(free * GPU_MEMORY_SHARE)
+        else:
+            return min(n_pixels, max(256, CPU_TILE_VALUES // max(hidden)))
+    return max(1, min(n_pixels, budget // bytes_per_row))
 
 
 def cosine_lr(lr: float, step: int, steps: int) -> float:
@@ -56,10 +84,8 @@ class TicketTrainer:
         tile: int | None = None,
         activation: str = "sine",
     ):
-        # Pixels go through in tiles whose gradients add up to the full-batch gradient. On a CPU
-        # a tile of ~2**19 activations per layer keeps them in cache between the forward and the
-        # backward pass (measured at width 256: 2,048-pixel tiles 905 ms/step, whole image
-        # 1,090 ms/step; at width 128 the whole 64x64 image is one tile). A GPU wants one tile.
+        # Pixels go through in tiles whose gradients add up to the full-batch gradient
+        # (:func:`tile_rows`; ``tile`` fixes the rows per tile).
         if activation not in ("sine", "relu"):
             raise ValueError(f"activation must be 'sine' or 'relu', got {activation!r}")
         self.tile = tile
@@ -71,7 +97,7 @@ class TicketTrainer:
         self._shapes: list[tuple[int, int]] | None = None
 
     # -- buffers ---------------------------------------------------------------------------
-    def _allocate(self, params: Params) -> None:
+    def _allocate(self, params: BatchedParams) -> None:
         shapes = [(w.shape[0], w.shape[1], w.shape[2]) for w, _ in params]
         if self._shapes == shapes:
             return
@@ -101,9 +127,7 @@ class TicketTrainer:
         # back, so its activations are still in cache when the backward pass reads them (the
         # tickets sharing these buffers cut the working set T-fold; measured 30% faster).
         hidden = [o for _, o, _ in shapes[:-1]]
-        rows = self.tile
-        if rows is None:
-            rows = max(256, 2**19 // max(hidden)) if dev.type == "cpu" else N
+        rows = tile_rows(N, hidden, dev) if self.tile is None else self.tile
         self._tile_rows = rows = min(N, rows)
         self.ones = torch.ones(rows, device=dev, dtype=dt)
         self.h = [torch.empty(rows, o, device=dev, dtype=dt) for o in hidden]
@@ -113,7 +137,7 @@ class TicketTrainer:
         self.y = torch.empty(T, N, shapes[-1][1], device=dev, dtype=dt)
         self._views()
 
-    def _load(self, params: Params, masks: list[torch.Tensor] | None) -> None:
+    def _load(self, params: BatchedParams, masks: Mask | None) -> None:
         self._allocate(params)
         with torch.no_grad():
             for l, (w, b) in enumerate(params):
@@ -214,13 +238,13 @@ class TicketTrainer:
     @torch.no_grad()
     def fit(
         self,
-        params: Params,
-        masks: list[torch.Tensor] | None,
+        params: BatchedParams,
+        masks: Mask | None,
         steps: int,
         lr: float,
         on_step: Callable[[int], None] | None = None,
         snapshot_step: int | None = None,
-    ) -> tuple[Params, Params | None]:
+    ) -> tuple[BatchedParams, BatchedParams | None]:
         """Train the T tickets for ``steps`` full-batch Adam steps with cosine annealing.
 
         Returns the trained parameters and, if ``snapshot_step`` is given, the parameters as
@@ -240,12 +264,12 @@ class TicketTrainer:
         return self.params(), snapshot
 
     @torch.no_grad()
-    def predict(self, params: Params | None = None) -> torch.Tensor:
+    def predict(self, params: BatchedParams | None = None) -> torch.Tensor:
         """The T reconstructions ``[T, N, C]`` (unclamped) of ``params`` (default: current)."""
         if params is not None:
             self._load(params, None)
         return self._forward().clone()
 
-    def params(self) -> Params:
+    def params(self) -> BatchedParams:
         """Copies of the current parameters."""
         return [(w.clone(), b.clone()) for w, b in zip(self.W, self.b)]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .siren import Siren, weight_bound
+from ..model import Siren, forward, weight_bound
 
 
 @dataclass
@@ -35,14 +35,12 @@ class LayerProbe:
 @torch.no_grad()
 def probe(net: Siren, coords: torch.Tensor) -> list[LayerProbe]:
     """Run ``coords`` through the sine layers of ``net`` and keep what each one computes."""
-    layers = list(net.net)[:-1]
-    h = coords.to(next(net.parameters()).device)
+    params = net.params()
+    hidden: list = []
+    forward(params, coords.to(params[0][0].device), net.omega_0, hidden=hidden)
     out = []
-    for i, layer in enumerate(layers):
-        w, b, omega = layer.linear.weight, layer.linear.bias, layer.omega_0
-        weight_part = omega * (h @ w.T)
-        preact = weight_part + omega * b
-        h = torch.sin(preact)
+    for i, ((preact, h), (_, b)) in enumerate(zip(hidden, params)):
+        weight_part = preact - net.omega_0 * b
         out.append(LayerProbe(i, weight_part.cpu(), preact.cpu(), h.cpu()))
     return out
 

@@ -1,7 +1,7 @@
 """Rate-distortion: how many bytes each way of storing the image costs, and what PSNR it gives.
 
 The network side: every round's ticket of a stored run (the winner by default), written with
-every codec of :mod:`lthsiren.compress`, decoded, drawn at the run's resolution and scored
+every codec of :mod:`lthsiren.codecs`, decoded, drawn at the run's resolution and scored
 against the run's target. The image side: the same target, as the 8-bit RGB it was made from,
 saved by Pillow as JPEG (qualities 5 to 95, Huffman tables optimised; with 4:2:0 chroma
 subsampling, Pillow's default, and without, 4:4:4) and as WebP (qualities 5 to 95, method 6),
@@ -25,9 +25,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from . import compress as C
-from .data import load_image
-from .metrics import psnr
+from .. import codecs as C
+from ..data import load_image
+from ..metrics import psnr
+from ..ticket import ticket_index
 
 QUALITIES = tuple(range(5, 100, 5))
 IMAGE_FORMATS = {
@@ -104,14 +105,14 @@ def network_points(
     cfg = run.config()
     if target is None:
         target = load_image(cfg.image, cfg.side).pixels
-    index = C.ticket_index(cfg, ticket, seed)
+    index = ticket_index(cfg, ticket, seed)
     codecs = list(C.CODECS) if codecs is None else list(codecs)
     mine = cfg.tickets()[index]
     records = {r["round"]: r for r in run.records() if (r["strategy"], r["seed"]) == mine}
     rounds = sorted(records) if rounds is None else list(rounds)
     points = []
     for k in rounds:
-        params, mask = C.ticket_from_run(run, k, index)
+        params, mask = run.ticket(k, index)
         original = None
         for name in codecs:
             back = C.decode(C.encode(params, mask, cfg.omega_0, name))

@@ -1,11 +1,11 @@
 """Ticket transfer: does a winning mask found on one image also win on another? (SPEC claim 3.)
 
-Two ordinary runs of :func:`lthsiren.experiment.run_experiment`, one per image, with the same
-network, seeds and protocol, give everything but the transferred tickets: image B's own winner
-and random ticket at every round. A transferred ticket takes image A's winning mask at round
-``k`` and the seed's ``theta0`` (the same in both runs: ``theta0`` depends on the seed alone),
-rewinds, and trains one round on image B with B's steps and learning rate, exactly as B's own
-tickets of round ``k`` were trained. All (round, seed) pairs train together, batched.
+Notebook 07's helper. Two ordinary runs of :func:`lthsiren.experiment.run_experiment`, one per
+image, with the same network, seeds and protocol, give everything but the transferred tickets: image
+B's own winner and random ticket at every round. A transferred ticket takes image A's winning mask
+at round ``k`` and the seed's ``theta0`` (the same in both runs: ``theta0`` depends on the seed
+alone), rewinds, and trains one round on image B with B's steps and learning rate, exactly as B's
+own tickets of round ``k`` were trained. All (round, seed) pairs train together, batched.
 
 The results (and the overlap of the two winners' masks, against the overlap two independent
 random masks of that density would have) are stored as one JSON file beside the runs, written
@@ -21,15 +21,14 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from .architectures import activation, network_inputs
-from .config import resolve_device
-from .data import coordinate_grid, load_image
-from .errors import LthsirenError
-from .experiment import stack_params, ticket_params
-from .metrics import psnr
-from .pruning import rewind
-from .store import RunDir, default_root, write_text
-from .train import TicketTrainer
+from ..config import resolve_device
+from ..data import load_image
+from ..errors import LthsirenError
+from ..imp import make_trainer
+from ..metrics import psnr
+from ..pruning import rewind
+from ..store import RunDir, default_root, write_text
+from ..ticket import mask_of, stack, stack_masks, ticket_index, unstack
 
 
 def _check_pair(run_a: RunDir, run_b: RunDir, rounds) -> None:
@@ -85,7 +84,6 @@ def transfer_tickets(
     target = load_image(cfg_b.image, cfg_b.side)
     if target.sha256 != run_b.info()["image"]["sha256"]:
         raise LthsirenError(f"the image of {run_b.path} has changed since it ran; rerun it")
-    tickets_a, tickets_b = cfg_a.tickets(), cfg_b.tickets()
     theta0_a, theta0_b = run_a.theta0(), run_b.theta0()
     own = {(r["round"], r["ticket"], r["seed"]): r for r in run_b.records()}
 
@@ -94,22 +92,19 @@ def transfer_tickets(
         masks_a, _ = run_a.round_state(k)
         masks_b, _ = run_b.round_state(k)
         for seed in cfg_a.seeds:
-            ta, tb = tickets_a.index(("smallest", seed)), tickets_b.index(("smallest", seed))
-            theta = ticket_params(theta0_a, ta)
-            for (wa, ba), (wb, bb) in zip(theta, ticket_params(theta0_b, tb)):
+            ta, tb = ticket_index(cfg_a, "smallest", seed), ticket_index(cfg_b, "smallest", seed)
+            theta = unstack(theta0_a, ta)
+            for (wa, ba), (wb, bb) in zip(theta, unstack(theta0_b, tb)):
                 if not (torch.equal(wa, wb) and torch.equal(ba, bb)):
                     raise LthsirenError(f"seed {seed} starts from different weights in the runs")
-            mask = [m[ta] for m in masks_a]
-            jobs.append((k, seed, mask_overlap(mask, [m[tb] for m in masks_b])))
+            mask = mask_of(masks_a, ta)
+            jobs.append((k, seed, mask_overlap(mask, mask_of(masks_b, tb))))
             masks.append(mask)
             starts.append(rewind(theta, mask))
 
-    stacked_masks = [torch.stack([m[i] for m in masks]).to(device) for i in range(len(masks[0]))]
-    start = [(w.to(device), b.to(device)) for w, b in stack_params(starts)]
-    inputs = network_inputs(cfg_b, coordinate_grid(cfg_b.side).to(device))
-    trainer = TicketTrainer(
-        inputs, target.flat().to(device), cfg_b.omega_0, activation=activation(cfg_b)
-    )
+    stacked_masks = [m.to(device) for m in stack_masks(masks)]
+    start = [(w.to(device), b.to(device)) for w, b in stack(starts)]
+    trainer = make_trainer(cfg_b, target, device)
     with tqdm(total=cfg_b.steps, desc="transfer", disable=not progress, unit="step") as bar:
         trainer.fit(start, stacked_masks, cfg_b.steps, cfg_b.lr, on_step=lambda _: bar.update())
     recon = trainer.predict().cpu()

@@ -13,7 +13,7 @@ the widget view, a PNG of the current state and one line of plain text.
 
 Notebooks 03 and 04 use it::
 
-    from lthsiren.explorer import SparsityExplorer
+    from lthsiren.chapters.explorer import SparsityExplorer
     SparsityExplorer(run, round=10)
 
 Every element has a stable attribute (``.slider``, ``.title``, ``.images``, ``.target_image``,
@@ -34,9 +34,9 @@ import ipywidgets as widgets
 import numpy as np
 from PIL import Image as PILImage
 
-from .errors import LthsirenError
-from .report import COLORS, TICKET_ORDER, plot_psnr, remaining_by_round
-from .store import RunDir
+from ..errors import LthsirenError
+from ..report import COLORS, TICKET_ORDER, plot_psnr, remaining_by_round
+from ..store import RunDir
 
 __all__ = ["SparsityExplorer", "explorer_figure"]
 

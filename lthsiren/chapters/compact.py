@@ -10,12 +10,13 @@ die, and a dead neuron can be removed outright:
   every pixel; its whole contribution to the next layer is ``W_{l+1}[:, j] * sin(omega_0 * b_j)``,
   which we add to the next layer's bias (*folding*), and then drop the neuron.
 
-Dropping one neuron can strip another of its last weight, so :func:`compact_network` repeats
-both rules until nothing changes. What is left is a smaller *dense* SIREN whose layers have
-different widths (:class:`CompactSiren`, with its own forward pass; :class:`lthsiren.siren.Siren`
-assumes equal widths). It draws the same image as the masked network up to float32 rounding:
-folding changes the order of a few additions, nothing else. A weight counts as present when the
-mask keeps it and its value is not exactly zero (a kept zero contributes nothing either).
+Dropping one neuron can strip another of its last weight, so :func:`compact_network` repeats both
+rules until nothing changes. What is left is a smaller *dense* SIREN whose layers have different
+widths (:class:`CompactSiren`, drawn by :func:`lthsiren.model.forward`;
+:class:`lthsiren.model.Siren` assumes equal widths). It draws the same image as the masked network
+up to float32 rounding: folding changes the order of a few additions, nothing else. A weight counts
+as present when the mask keeps it and its value is not exactly zero (a kept zero contributes nothing
+either).
 
 :class:`SparseSiren` keeps the network as it is and stores each layer as a
 ``torch.sparse_csr_tensor``, so that each product touches the surviving weights only (every
@@ -31,19 +32,21 @@ from dataclasses import dataclass
 
 import torch
 
-Params = list[tuple[torch.Tensor, torch.Tensor]]
-TILE = 65_536  # pixels per tile: at width 256, 64 MiB of activations per layer
+from ..codecs.render import render
+from ..model import TILE, forward
+from ..pruning import rewind
+from ..ticket import TicketParams, full_mask
 
 
-def _masked(params, mask) -> Params:
-    out = []
-    for l, (w, b) in enumerate(params):
-        w = torch.as_tensor(w).detach().float().cpu()
-        b = torch.as_tensor(b).detach().float().cpu()
-        if mask is not None:
-            w = torch.where(torch.as_tensor(mask[l]).bool(), w, torch.zeros(()))
-        out.append((w.clone(), b.clone()))
-    return out
+def _masked(params, mask) -> TicketParams:
+    """float32 copies of ``params`` with the pruned weights at +0.0 (no mask: all kept)."""
+    layers = [
+        (torch.as_tensor(w).detach().float(), torch.as_tensor(b).detach().float())
+        for w, b in params
+    ]
+    if mask is None:
+        mask = full_mask([w for w, _ in layers])
+    return rewind(layers, [torch.as_tensor(m).to(w.device) for m, (w, _) in zip(mask, layers)])
 
 
 @dataclass
@@ -56,7 +59,7 @@ class CompactSiren:
     layer ``l`` went into the next layer's bias.
     """
 
-    layers: Params
+    layers: TicketParams
     omega_0: float
     kept: list[torch.Tensor]
     folded: list[int]
@@ -72,22 +75,11 @@ class CompactSiren:
     @torch.no_grad()
     def forward(self, coords: torch.Tensor, tile: int = TILE) -> torch.Tensor:
         """Colours ``[N, C]`` (unclamped) at coordinates ``[N, 2]``."""
-        w0 = self.omega_0
-        transposed = [(w.T, b) for w, b in self.layers]
-        out = torch.empty(coords.shape[0], self.layers[-1][0].shape[0])
-        for start in range(0, coords.shape[0], tile):
-            h = coords[start : start + tile]
-            for wt, b in transposed[:-1]:
-                h = torch.addmm(b, h, wt, beta=w0, alpha=w0).sin_()
-            wt, b = transposed[-1]
-            torch.addmm(b, h, wt, out=out[start : start + tile])
-        return out
+        return forward(self.layers, coords, self.omega_0, tile=tile)
 
     def render(self, side: int) -> torch.Tensor:
         """The image ``[side, side, C]`` on the [-1, 1] scale, unclamped."""
-        from .data import coordinate_grid
-
-        return self.forward(coordinate_grid(side)).reshape(side, side, -1)
+        return render(self.layers, side, self.omega_0)
 
 
 @torch.no_grad()
@@ -138,7 +130,7 @@ class SparseSiren:
         self.omega_0 = float(omega_0)
         with warnings.catch_warnings():  # "sparse CSR support is in beta"
             warnings.simplefilter("ignore", UserWarning)
-            self.layers = [(w.to_sparse_csr(), b[:, None]) for w, b in _masked(params, mask)]
+            self.layers = [(w.to_sparse_csr(), b) for w, b in _masked(params, mask)]
 
     @classmethod
     def from_compact(cls, net: CompactSiren) -> SparseSiren:
@@ -151,20 +143,10 @@ class SparseSiren:
 
     @torch.no_grad()
     def forward(self, coords: torch.Tensor, tile: int = TILE) -> torch.Tensor:
-        w0 = self.omega_0
-        out = torch.empty(coords.shape[0], self.layers[-1][0].shape[0])
-        for start in range(0, coords.shape[0], tile):
-            h = coords[start : start + tile].T
-            for w, b in self.layers[:-1]:
-                h = torch.addmm(b, w, h, beta=w0, alpha=w0).sin_()
-            w, b = self.layers[-1]
-            out[start : start + tile] = torch.addmm(b, w, h).T
-        return out
+        return forward(self.layers, coords, self.omega_0, tile=tile)
 
     def render(self, side: int) -> torch.Tensor:
-        from .data import coordinate_grid
-
-        return self.forward(coordinate_grid(side)).reshape(side, side, -1)
+        return render(self.layers, side, self.omega_0)
 
 
 def masked_dense(params, mask=None, omega_0: float = 30.0) -> CompactSiren:

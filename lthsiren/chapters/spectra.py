@@ -17,20 +17,20 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .data import coordinate_grid
-from .metrics import HFE_CUTOFF, high_band, radial_frequency
-from .pruning import rewind
+from ..data import coordinate_grid
+from ..metrics import HFE_CUTOFF, high_band, radial_frequency
+from ..model import forward
+from ..pruning import rewind
+from ..ticket import TICKET_NAMES, mask_of, ticket_index, unstack
 
 
 @torch.no_grad()
 def hidden_activations(params, side: int, omega_0: float = 30.0) -> list[torch.Tensor]:
     """Activations ``[width, side, side]`` of each hidden (sine) layer of one SIREN."""
-    h = coordinate_grid(side).double()
-    out = []
-    for w, b in params[:-1]:
-        h = torch.sin(omega_0 * (h @ w.double().T + b.double()))
-        out.append(h.T.reshape(-1, side, side))
-    return out
+    hidden: list = []
+    layers = [(w.double(), b.double()) for w, b in params]
+    forward(layers, coordinate_grid(side).double(), omega_0, hidden=hidden)
+    return [h.T.reshape(-1, side, side) for _, h in hidden]
 
 
 def hann2d(side: int) -> torch.Tensor:
@@ -101,11 +101,7 @@ def run_spectra(run, rounds=(1, 2), strategies=("smallest", "random", "largest")
       retrained (what the prune itself removed);
     - ``retrained``: the ticket trained in round ``k`` (rewound and trained under that mask).
     """
-    from .experiment import ticket_params
-    from .pruning import TICKET_NAMES
-
     cfg = run.config()
-    tickets = cfg.tickets()
     states = {k: run.round_state(k) for k in range(max(rounds) + 1)}
     rows = []
 
@@ -125,13 +121,13 @@ def run_spectra(run, rounds=(1, 2), strategies=("smallest", "random", "largest")
             )
 
     for seed in cfg.seeds:
-        t = tickets.index(("smallest", seed))
-        add("dense", 0, "smallest", seed, ticket_params(states[0][1], t))
+        t = ticket_index(cfg, "smallest", seed)
+        add("dense", 0, "smallest", seed, unstack(states[0][1], t))
         for k in rounds:
             masks = states[k][0]
             for strategy in strategies:
-                t = tickets.index((strategy, seed))
-                before = ticket_params(states[k - 1][1], t)
-                add("pruned", k, strategy, seed, masked(before, [m[t] for m in masks]))
-                add("retrained", k, strategy, seed, ticket_params(states[k][1], t))
+                t = ticket_index(cfg, strategy, seed)
+                before = unstack(states[k - 1][1], t)
+                add("pruned", k, strategy, seed, masked(before, mask_of(masks, t)))
+                add("retrained", k, strategy, seed, unstack(states[k][1], t))
     return rows

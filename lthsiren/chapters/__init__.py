@@ -1,0 +1,13 @@
+"""The notebooks' helpers: what one chapter of the series needs and ``lthsiren run`` does not.
+
+Each module names the notebook it serves; none of them is imported by the core.
+
+- :mod:`~lthsiren.chapters.probe`: a SIREN's layers at initialisation (notebook 01);
+- :mod:`~lthsiren.chapters.baselines`: ReLU and Fourier-feature MLPs and a plain fit loop
+  (notebooks 01 and 02);
+- :mod:`~lthsiren.chapters.explorer`: the sparsity explorer widget (notebooks 03 and 04);
+- :mod:`~lthsiren.chapters.compact`: a sparse ticket as a smaller dense network (notebook 05);
+- :mod:`~lthsiren.chapters.ratedistortion`: ticket files against JPEG and WebP (notebook 05);
+- :mod:`~lthsiren.chapters.spectra`: per-layer activation spectra (notebook 06);
+- :mod:`~lthsiren.chapters.transfer`: a winning mask trained on another image (notebook 07).
+"""

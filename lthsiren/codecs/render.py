@@ -1,0 +1,50 @@
+"""Using a decoded network: drawing it at any resolution, and comparing two networks bit for bit.
+
+:func:`render` goes through the package's one forward pass (:func:`lthsiren.model.forward`),
+tiled so that any resolution takes bounded memory. Notebook 05 draws decoded tickets with it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..data import coordinate_grid
+from ..model import TILE, forward
+from ..ticket import TicketParams
+from .registry import F32, as_array
+
+
+@torch.no_grad()
+def render(params, side: int, omega_0: float = 30.0, device=None) -> torch.Tensor:
+    """The image ``[side, side, C]`` (unclamped, [-1, 1] scale) one SIREN draws, computed on
+    ``device`` (default: where its weights are) and returned on the CPU."""
+    layers = [(torch.as_tensor(w).float(), torch.as_tensor(b).float()) for w, b in params]
+    device = torch.device(device) if device is not None else layers[0][0].device
+    layers = [(w.to(device), b.to(device)) for w, b in layers]
+    coords = coordinate_grid(side).to(device)
+    out = forward(layers, coords, omega_0, tile=TILE)
+    return out.cpu().reshape(side, side, out.shape[-1])
+
+
+def bit_identical(a: TicketParams, b: TicketParams, mask=None) -> bool:
+    """Whether two networks hold exactly the same float32 bits.
+
+    With ``mask``, a pruned weight only has to be zero in both (+0.0 or -0.0: no codec stores
+    anything for a pruned weight, so its sign is not part of the network); surviving weights
+    and all biases must match bit for bit.
+    """
+    if len(a) != len(b) or (mask is not None and len(mask) != len(a)):
+        return False
+    for l, ((wa, ba), (wb, bb)) in enumerate(zip(a, b)):
+        wa, wb, ba, bb = (as_array(x, F32) for x in (wa, wb, ba, bb))
+        if wa.shape != wb.shape or ba.tobytes() != bb.tobytes() or ba.shape != bb.shape:
+            return False
+        if mask is not None:
+            m = as_array(mask[l], bool)
+            if np.any(wa[~m] != 0) or np.any(wb[~m] != 0):
+                return False
+            wa, wb = wa[m], wb[m]
+        if wa.tobytes() != wb.tobytes():
+            return False
+    return True

@@ -1,0 +1,181 @@
+"""The round loop of iterative magnitude pruning with rewinding (Frankle & Carbin 2019), for many
+tickets at once, and nothing else: no files, no progress bars.
+
+One round is four plain steps, each a function here: **rewind** (:func:`round_start`: every
+survivor back to its step-0 value, or to step K of round 0, or not at all), **train** (the
+batched engine, :class:`lthsiren.engine.TicketTrainer`), **score** (:func:`score`: PSNR, HFE and
+the alive count of every ticket) and **prune** (:func:`next_masks`: each ticket removes 20% of its
+alive weights by its own strategy). :func:`imp_rounds` chains them and yields one
+:class:`RoundResult` per round, so a notebook can drive the loop itself;
+:func:`lthsiren.experiment.run_experiment` keeps the results store, resume and progress around
+it. Round 0 trains the dense net. Each (strategy, seed) pair is one ticket; tickets of the same
+seed share ``theta0``. Notebook 03 runs this loop.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import torch
+
+from .engine import TicketTrainer
+from .metrics import hfe, psnr
+from .model import activation, init_network, network_inputs
+from .pruning import prune_generator, prune_step, reinit_start, rewind
+from .ticket import (
+    TICKET_NAMES,
+    BatchedParams,
+    Mask,
+    full_mask,
+    mask_of,
+    stack,
+    stack_masks,
+    ticket_index,
+    weights_of,
+)
+
+
+def initial_params(cfg) -> BatchedParams:
+    """Batched ``theta0``: tickets of one seed start from identical weights."""
+    by_seed = {s: init_network(cfg, s) for s in cfg.seeds}
+    return stack([by_seed[seed] for _, seed in cfg.tickets()])
+
+
+def initial_masks(cfg, theta0: BatchedParams) -> Mask:
+    """Round 0's batched masks: every weight of every ticket alive."""
+    T = len(cfg.tickets())
+    return [m.unsqueeze(0).expand(T, *m.shape).clone() for m in full_mask(weights_of(theta0, 0))]
+
+
+def next_masks(cfg, trained: BatchedParams, masks: Mask, round_index: int) -> Mask:
+    """Prune every ticket once, each by its own strategy: the masks for round ``round_index+1``.
+    A ``reinit`` ticket takes the new mask of its seed's winner."""
+    tickets = cfg.tickets()
+    per_ticket: list = [None] * len(tickets)
+    for t, (strategy, seed) in enumerate(tickets):
+        if strategy == "reinit":
+            continue
+        weights = weights_of(trained, t)
+        gen = prune_generator(seed, round_index)
+        per_ticket[t] = prune_step(weights, mask_of(masks, t), strategy, cfg.prune_fraction, gen)
+    for t, (strategy, seed) in enumerate(tickets):
+        if strategy == "reinit":
+            per_ticket[t] = [m.clone() for m in per_ticket[ticket_index(cfg, "smallest", seed)]]
+    return stack_masks(per_ticket)
+
+
+def round_start(cfg, k: int, masks: Mask, theta0, theta_late=None, trained=None) -> BatchedParams:
+    """Where every ticket starts round ``k``: survivors rewound (to step 0, to step K of round 0,
+    or not at all under ``finetune``), and each ``reinit`` ticket's survivors re-drawn."""
+    if k == 0 or cfg.rewind == "init":
+        base = theta0
+    elif cfg.rewind == "finetune":  # no rewinding: keep training the pruned weights
+        base = trained
+    else:  # late rewinding, to the weights after K steps of round 0
+        base = theta_late
+    device = masks[0].device
+    start = rewind([(w.to(device), b.to(device)) for w, b in base], masks)
+    if k > 0:
+        for t, (strategy, seed) in enumerate(cfg.tickets()):
+            if strategy == "reinit":
+                fresh = reinit_start(cfg, seed, k, mask_of(masks, t))
+                for (w, b), (fw, fb) in zip(start, fresh):
+                    w[t] = fw
+                    b[t] = fb
+    return start
+
+
+def score(cfg, k: int, masks: Mask, recon: torch.Tensor, target, seconds: float) -> list[dict]:
+    """One record per ticket of round ``k``: remaining fraction, alive count, PSNR, HFE, loss.
+    ``recon`` is ``[T, N, C]`` on the CPU, ``target`` a :class:`lthsiren.data.Target`."""
+    n_weights = sum(m[0].numel() for m in masks)
+    records = []
+    for t, (strategy, seed) in enumerate(cfg.tickets()):
+        img = recon[t].reshape(cfg.side, cfg.side, 3)
+        alive = sum(int(m[t].sum()) for m in masks)
+        records.append(
+            {
+                "round": k,
+                "ticket": TICKET_NAMES[strategy],
+                "strategy": strategy,
+                "seed": seed,
+                "remaining": alive / n_weights,
+                "alive": alive,
+                "psnr": psnr(img, target.pixels),
+                "hfe": hfe(img, target.pixels),
+                "loss": float(torch.mean((recon[t] - target.flat()) ** 2)),
+                "seconds": seconds,
+            }
+        )
+    return records
+
+
+def make_trainer(cfg, target, device: torch.device) -> TicketTrainer:
+    """The batched engine for ``cfg``'s network on ``target``, on ``device``."""
+    from .data import coordinate_grid
+
+    inputs = network_inputs(cfg, coordinate_grid(cfg.side).to(device))
+    return TicketTrainer(inputs, target.flat().to(device), cfg.omega_0, activation=activation(cfg))
+
+
+@dataclass
+class RoundResult:
+    """What one round produced: the masks it trained under, the trained weights (CPU), the
+    reconstructions ``[T, N, C]`` (CPU), one record per ticket, and, after round 0 of a late-
+    rewinding run, the weights to rewind to (``theta_late``)."""
+
+    round: int
+    masks: Mask
+    trained: BatchedParams
+    recon: torch.Tensor
+    records: list[dict]
+    theta_late: BatchedParams | None = None
+
+
+def imp_rounds(
+    cfg,
+    target,
+    theta0: BatchedParams,
+    start: int = 0,
+    end: int | None = None,
+    masks: Mask | None = None,
+    trained: BatchedParams | None = None,
+    theta_late: BatchedParams | None = None,
+    device: torch.device | str = "cpu",
+    on_step: Callable[[int], None] | None = None,
+) -> Iterator[RoundResult]:
+    """Run rounds ``start`` to ``end - 1`` (default: ``cfg.rounds``) and yield each one's result.
+
+    From round 0 nothing else is needed; to resume at round ``start > 0``, pass the ``masks``
+    that round trains under, the previous round's ``trained`` weights (for ``finetune``) and,
+    for ``step:K`` rewinding, ``theta_late``.
+    """
+    device = torch.device(device)
+    end = cfg.rounds if end is None else end
+    masks = initial_masks(cfg, theta0) if masks is None else masks
+    trainer = make_trainer(cfg, target, device)
+    late = cfg.rewind_step()
+    for k in range(start, end):
+        masks_dev = [m.to(device) for m in masks]
+        t0 = time.perf_counter()
+        out, snapshot = trainer.fit(
+            round_start(cfg, k, masks_dev, theta0, theta_late, trained),
+            masks_dev,
+            cfg.steps,
+            cfg.lr,
+            on_step=on_step,
+            snapshot_step=late if k == 0 else None,
+        )
+        if snapshot is not None:
+            theta_late = [(w.cpu(), b.cpu()) for w, b in snapshot]
+        recon = trainer.predict().cpu()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - t0
+        trained = [(w.cpu(), b.cpu()) for w, b in out]
+        records = score(cfg, k, masks, recon, target, seconds)
+        yield RoundResult(k, masks, trained, recon, records, theta_late if snapshot else None)
+        if k + 1 < cfg.rounds:
+            masks = next_masks(cfg, trained, masks, k)

@@ -1,0 +1,79 @@
+"""The package's layout holds: the core never reaches up into the chapters' helpers, the CLI
+starts without the notebooks' widget library, and no module grows past what one can read."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "lthsiren"
+UNWANTED = ("ipywidgets", "lthsiren.chapters")  # what `lthsiren` on the command line never needs
+CORE = sorted(p for p in PACKAGE.glob("*.py")) + sorted((PACKAGE / "codecs").glob("*.py"))
+
+
+def _imports(path: Path) -> set[str]:
+    """Absolute names of the lthsiren modules ``path`` imports, lazily or not."""
+    tree = ast.parse(path.read_text())
+    package = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts[:-1])
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            base = package.split(".")
+            base = base[: len(base) - node.level + 1] if node.level else []
+            mod = ".".join([*base, node.module] if node.module else base)
+            out.add(mod)
+            out.update(f"{mod}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+    return {m for m in out if m.startswith("lthsiren")}
+
+
+@pytest.mark.parametrize("path", CORE, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_the_core_never_imports_the_chapters(path):
+    assert not [m for m in _imports(path) if m.startswith("lthsiren.chapters")]
+
+
+@pytest.mark.parametrize("path", sorted((PACKAGE / "codecs").glob("*.py")), ids=lambda p: p.name)
+def test_codecs_stay_below_the_run_loop(path):
+    above = ("lthsiren.experiment", "lthsiren.imp", "lthsiren.cli", "lthsiren.report")
+    assert not [m for m in _imports(path) if m.startswith(above)]
+
+
+def test_no_module_is_over_about_300_lines():
+    long = {
+        str(p.relative_to(PACKAGE)): n
+        for p in PACKAGE.rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > 330
+    }
+    assert not long
+
+
+@pytest.mark.parametrize("args", [["--help"], ["run", "--help"], ["run", "--steps", "0"]])
+def test_the_cli_starts_without_ipywidgets(args):
+    code = (
+        "import sys\n"
+        "from lthsiren.cli import main\n"
+        "try:\n"
+        f"    main({args!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"bad = sorted(m for m in sys.modules if m.startswith({UNWANTED!r}))\n"
+        "print('LOADED', bad)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "LOADED []" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_a_finished_run_command_loaded_no_chapter(tmp_path):
+    code = (
+        "import sys\n"
+        "from lthsiren.cli import main\n"
+        f"rc = main(['run', '--preset', 'tiny', '--side', '8', '--width', '4', '--steps', '2',"
+        f" '--rounds', '2', '--quiet', '--out', {str(tmp_path)!r}])\n"
+        f"bad = sorted(m for m in sys.modules if m.startswith({UNWANTED!r}))\n"
+        "print('RC', rc, 'LOADED', bad)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "RC 0 LOADED []" in proc.stdout, proc.stdout + proc.stderr
