@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 import lthsiren as L
+from lthsiren.cli import main
 from lthsiren.errors import LthsirenError
 
 QUICK = ["--preset", "tiny", "--side", "16", "--width", "8", "--steps", "5", "--rounds", "2"]
@@ -35,6 +36,15 @@ def cli(tmp_path: Path, *args: str, timeout: float = 120) -> subprocess.Complete
         timeout=timeout,
         env=env,
     )
+
+
+def in_process(tmp_path, capsys, monkeypatch, *args: str) -> subprocess.CompletedProcess:
+    """``lthsiren ARGS`` run by :func:`lthsiren.cli.main` in this process (the entry point itself
+    runs in a real process once per class of error: tests/test_settings.py)."""
+    monkeypatch.setenv("LTHSIREN_RUNS", str(tmp_path / "runs"))
+    rc = main(list(args))
+    captured = capsys.readouterr()
+    return subprocess.CompletedProcess(args, rc, captured.out, captured.err)
 
 
 def assert_one_line_error(proc, tmp_path, *fragments):
@@ -100,10 +110,9 @@ BAD_FILES = [
 
 
 @pytest.mark.parametrize("make,fragments", BAD_FILES, ids=lambda x: getattr(x, "__name__", ""))
-def test_bad_file_cli(tmp_path, make, fragments):
-    assert_one_line_error(
-        cli(tmp_path, "run", *QUICK, "--image", str(make(tmp_path))), tmp_path, *fragments
-    )
+def test_bad_file_cli(tmp_path, capsys, monkeypatch, make, fragments):
+    proc = in_process(tmp_path, capsys, monkeypatch, "run", *QUICK, "--image", str(make(tmp_path)))
+    assert_one_line_error(proc, tmp_path, *fragments)
 
 
 @pytest.mark.parametrize("make,fragments", BAD_FILES, ids=lambda x: getattr(x, "__name__", ""))
@@ -146,8 +155,9 @@ CONVERTED = [
 
 
 @pytest.mark.parametrize("make,note", CONVERTED, ids=lambda x: getattr(x, "__name__", ""))
-def test_convertible_images_succeed_with_a_note(tmp_path, make, note):
-    proc = cli(tmp_path, "run", *QUICK, "--quiet", "--image", str(make(tmp_path)))
+def test_convertible_images_succeed_with_a_note(tmp_path, capsys, monkeypatch, make, note):
+    image = str(make(tmp_path))
+    proc = in_process(tmp_path, capsys, monkeypatch, "run", *QUICK, "--quiet", "--image", image)
     assert proc.returncode == 0, proc.stderr
     notes = [line for line in proc.stdout.splitlines() if line.startswith("note: ")]
     assert any(note in line for line in notes), proc.stdout

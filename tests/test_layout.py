@@ -50,15 +50,18 @@ def test_no_module_is_over_about_300_lines():
     assert not long
 
 
-@pytest.mark.parametrize("args", [["--help"], ["run", "--help"], ["run", "--steps", "0"]])
-def test_the_cli_starts_without_ipywidgets(args):
+COMMANDS = (["--help"], ["run", "--help"], ["export", "--help"], ["run", "--steps", "0"])
+
+
+def test_the_cli_starts_without_ipywidgets():
     code = (
         "import sys\n"
         "from lthsiren.cli import main\n"
-        "try:\n"
-        f"    main({args!r})\n"
-        "except SystemExit:\n"
-        "    pass\n"
+        f"for args in {COMMANDS!r}:\n"
+        "    try:\n"
+        "        main(args)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
         f"bad = sorted(m for m in sys.modules if m.startswith({UNWANTED!r}))\n"
         "print('LOADED', bad)\n"
     )
