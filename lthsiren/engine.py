@@ -33,7 +33,7 @@ from collections.abc import Callable
 
 import torch
 
-from .ticket import BatchedParams, Mask
+from .ticket import BatchedParams, Mask, TicketParams, mask_of, stack, unstack
 
 # Activations per tile on a CPU: ~2**19 values per layer keep a tile in cache between the forward
 # and the backward pass (measured at width 256: 2,048-pixel tiles 905 ms/step, whole image
@@ -61,16 +61,26 @@ def tile_rows(n_pixels: int, hidden: list[int], device: torch.device, budget: in
     return max(1, min(n_pixels, budget // bytes_per_row))
 
 
+def _aligned(n: int) -> int:
+    """``n`` rounded up to whole 64-byte lines of float32: every view into the flat buffers
+    starts on one, because the BLAS's rounding can depend on where a matrix starts, and a
+    ticket's arithmetic must not depend on its neighbours (the gaps stay 0: no gradient)."""
+    return -(-n // 16) * 16
+
+
 def cosine_lr(lr: float, step: int, steps: int) -> float:
     """Learning rate at ``step`` (0-based) of a cosine schedule from ``lr`` to 0 over ``steps``."""
     return 0.5 * lr * (1.0 + math.cos(math.pi * step / steps))
 
 
 class TicketTrainer:
-    """Trains T SIRENs of one shape side by side on one image, full batch.
+    """Trains T networks side by side on one image, full batch.
 
-    ``params`` and ``masks`` carry a leading ticket dimension T. The trainer owns its buffers;
-    call :meth:`fit` once per round (it starts a fresh Adam each time, as the protocol asks).
+    :meth:`fit` takes batched parameters and masks (a leading ticket dimension T, every ticket
+    the same shape); :meth:`fit_tickets` takes one ``[(W, b), ...]`` per ticket, and there each
+    ticket may have layers of its own widths (a ticket compacted to the neurons that still reach
+    the output, :mod:`lthsiren.compaction`). The trainer owns its buffers; call either once per
+    round (it starts a fresh Adam each time, as the protocol asks).
     """
 
     betas = (0.9, 0.999)
@@ -94,86 +104,84 @@ class TicketTrainer:
         self.activation = activation
         # a ReLU layer has no frequency factor: scaling by 1 keeps one code path for both
         self.omega_0 = float(omega_0) if activation == "sine" else 1.0
-        self._shapes: list[tuple[int, int]] | None = None
+        self._key = None
 
     # -- buffers ---------------------------------------------------------------------------
-    def _allocate(self, params: BatchedParams) -> None:
-        shapes = [(w.shape[0], w.shape[1], w.shape[2]) for w, _ in params]
-        if self._shapes == shapes:
+    def _allocate(self, shapes: list[list[tuple[int, int]]], dev, dt) -> None:
+        """Flat buffers for parameters, gradients, Adam's moments and masks (one vector each, so
+        the optimizer is a handful of vector ops), and per-ticket views into them.
+        ``shapes[t]`` lists ticket t's ``(out, in)`` per layer."""
+        key = (tuple(map(tuple, shapes)), dev, dt)
+        if self._key == key:
             return
-        self._shapes = shapes
-        T = shapes[0][0]
-        dev, dt = params[0][0].device, params[0][0].dtype
+        self._key = key
         N = self.coords.shape[0]
-        total = sum(t * o * i + t * o for t, o, i in shapes)
+        total = sum(_aligned(o * i) + _aligned(o) for per_ticket in shapes for o, i in per_ticket)
         self.flat = torch.zeros(total, device=dev, dtype=dt)
         self.grad = torch.zeros_like(self.flat)
         self.exp_avg = torch.zeros_like(self.flat)
         self.exp_avg_sq = torch.zeros_like(self.flat)
         self.denom = torch.zeros_like(self.flat)
         self.flat_mask = torch.ones_like(self.flat)
-        self.W, self.b, self.gW, self.gb, self.mW = [], [], [], [], []
-        off = 0
-        for t, o, i in shapes:
-            n = t * o * i
-            self.W.append(self.flat[off : off + n].view(t, o, i))
-            self.gW.append(self.grad[off : off + n].view(t, o, i))
-            self.mW.append(self.flat_mask[off : off + n].view(t, o, i))
-            off += n
-            self.b.append(self.flat[off : off + t * o].view(t, o))
-            self.gb.append(self.grad[off : off + t * o].view(t, o))
-            off += t * o
+        # One torch.mm per ticket rather than one torch.bmm for all: on a 2-core CPU a batch of 3
+        # splits unevenly over the threads (measured 271 vs 342 GFLOP/s), while each mm uses
+        # both; and tickets may differ in width. The views are sliced once here.
+        self._tickets, off = [], 0
+        for per_ticket in shapes:
+            v = {k: [] for k in ("W", "WT", "b", "gW", "gb", "mW")}
+            for o, i in per_ticket:
+                for name, buf in (("W", self.flat), ("gW", self.grad), ("mW", self.flat_mask)):
+                    v[name].append(buf[off : off + o * i].view(o, i))
+                v["WT"].append(v["W"][-1].T)
+                off += _aligned(o * i)
+                v["b"].append(self.flat[off : off + o])
+                v["gb"].append(self.grad[off : off + o])
+                off += _aligned(o)
+            v["hidden"] = [o for o, _ in per_ticket[:-1]]
+            self._tickets.append(v)
         # Activations of one ticket at a time: a ticket's forward and backward pass run back to
         # back, so its activations are still in cache when the backward pass reads them (the
-        # tickets sharing these buffers cut the working set T-fold; measured 30% faster).
-        hidden = [o for _, o, _ in shapes[:-1]]
-        rows = tile_rows(N, hidden, dev) if self.tile is None else self.tile
+        # tickets sharing these buffers cut the working set T-fold; measured 30% faster). Each
+        # ticket views the first n * width values of a layer's buffer as [n, width].
+        widest = [max(max(col), 1) for col in zip(*(v["hidden"] for v in self._tickets))]
+        rows = tile_rows(N, widest, dev) if self.tile is None else self.tile
         self._tile_rows = rows = min(N, rows)
         self.ones = torch.ones(rows, device=dev, dtype=dt)
-        self.h = [torch.empty(rows, o, device=dev, dtype=dt) for o in hidden]
-        self.cos = [torch.empty(rows, o, device=dev, dtype=dt) for o in hidden]
-        self.dh = [torch.empty(rows, max(hidden), device=dev, dtype=dt) for _ in range(2)]
-        self.T = T
-        self.y = torch.empty(T, N, shapes[-1][1], device=dev, dtype=dt)
-        self._views()
+        self.h = [torch.empty(rows * o, device=dev, dtype=dt) for o in widest]
+        self.cos = [torch.empty(rows * o, device=dev, dtype=dt) for o in widest]
+        self.dh = [torch.empty(rows * max(widest), device=dev, dtype=dt) for _ in range(2)]
+        self.T = len(shapes)
+        self.y = torch.empty(self.T, N, shapes[0][-1][0], device=dev, dtype=dt)
+        for t, v in enumerate(self._tickets):
+            v["y"] = self.y[t]
 
-    def _load(self, params: BatchedParams, masks: Mask | None) -> None:
-        self._allocate(params)
-        with torch.no_grad():
-            for l, (w, b) in enumerate(params):
-                self.W[l].copy_(w)
-                self.b[l].copy_(b)
+    def _load(self, params: list[TicketParams], masks: list[Mask] | None) -> None:
+        shapes = [[tuple(w.shape) for w, _ in p] for p in params]
+        self._allocate(shapes, params[0][0][0].device, params[0][0][0].dtype)
+        for t, (v, p) in enumerate(zip(self._tickets, params, strict=True)):
+            for l, (w, b) in enumerate(p):
+                v["W"][l].copy_(w)
+                v["b"][l].copy_(b)
                 if masks is None:
-                    self.mW[l].fill_(1.0)
+                    v["mW"][l].fill_(1.0)
                 else:
-                    self.mW[l].copy_(masks[l])
-                    self.W[l].masked_fill_(~masks[l].bool(), 0.0)  # +0.0, never -0.0
+                    m = masks[t][l]
+                    v["mW"][l].copy_(m)
+                    v["W"][l].masked_fill_(~m.bool(), 0.0)  # +0.0, never -0.0
 
     # -- the network -------------------------------------------------------------------------
-    # One torch.mm per ticket rather than one torch.bmm for all: on a 2-core CPU a batch of 3
-    # splits unevenly over the threads (measured 271 vs 342 GFLOP/s), while each mm uses both.
-    # The per-ticket views are sliced once here, not on every step.
-    def _views(self) -> None:
-        L = len(self.W)
-        self._tickets = [
-            {
-                "W": [self.W[l][t] for l in range(L)],
-                "WT": [self.W[l][t].T for l in range(L)],
-                "b": [self.b[l][t] for l in range(L)],
-                "gW": [self.gW[l][t] for l in range(L)],
-                "gb": [self.gb[l][t] for l in range(L)],
-                "y": self.y[t],
-            }
-            for t in range(self.T)
-        ]
+    @staticmethod
+    def _rows(buf: torch.Tensor, n: int, width: int) -> torch.Tensor:
+        """The first ``n`` rows of a ``width``-wide activation buffer, contiguous."""
+        return buf[: n * width].view(n, width)
 
     def _forward_one(self, v: dict, rows: slice, keep_cos: bool) -> torch.Tensor:
         w0 = self.omega_0
         n = rows.stop - rows.start
         h = self.coords[rows]
-        for W_T, b, z, h_out in zip(v["WT"], v["b"], self.cos, self.h):
-            z, h_out = z[:n], h_out[:n]
-            torch.addmm(b, h, W_T, beta=w0, alpha=w0, out=z)
+        for l, o in enumerate(v["hidden"]):
+            z, h_out = self._rows(self.cos[l], n, o), self._rows(self.h[l], n, o)
+            torch.addmm(v["b"][l], h, v["WT"][l], beta=w0, alpha=w0, out=z)
             if self.activation == "sine":
                 torch.sin(z, out=h_out)
                 if keep_cos:
@@ -191,19 +199,22 @@ class TicketTrainer:
         beta = 1.0 if accumulate else 0.0
         n = rows.stop - rows.start
         dy = y.sub_(self.target[rows]).mul_(2.0 / (self.coords.shape[0] * y.shape[1]))
-        last = len(self.h)
-        h = [x[:n] for x in self.h]
+        widths = v["hidden"]
+        last = len(widths)
+        h = [self._rows(self.h[l], n, o) for l, o in enumerate(widths)]
         gb = v["gb"]
         gb[last].addmv_(dy.T, self.ones[:n], beta=beta)
         v["gW"][last].addmm_(dy.T, h[last - 1], beta=beta)
-        dh = torch.mm(dy, v["W"][last], out=self.dh[0][:n])
+        dh = torch.mm(dy, v["W"][last], out=self._rows(self.dh[0], n, widths[last - 1]))
         for l in range(last - 1, -1, -1):
-            dz = dh.mul_(self.cos[l][:n])  # d loss / d (omega_0 * pre-activation), in place
+            # d loss / d (omega_0 * pre-activation), in place
+            dz = dh.mul_(self._rows(self.cos[l], n, widths[l]))
             h_in = h[l - 1] if l > 0 else self.coords[rows]
             v["gW"][l].addmm_(dz.T, h_in, beta=beta, alpha=w0)
             gb[l].addmv_(dz.T, self.ones[:n], beta=beta, alpha=w0)
             if l > 0:
-                dh = self.dh[(last - l) % 2][:n].addmm_(dz, v["W"][l], beta=0.0, alpha=w0)
+                out = self._rows(self.dh[(last - l) % 2], n, widths[l - 1])
+                dh = out.addmm_(dz, v["W"][l], beta=0.0, alpha=w0)
 
     def _tiles(self) -> list[slice]:
         N = self.coords.shape[0]
@@ -236,6 +247,34 @@ class TicketTrainer:
 
     # -- public API ------------------------------------------------------------------------------
     @torch.no_grad()
+    def fit_tickets(
+        self,
+        params: list[TicketParams],
+        masks: list[Mask] | None,
+        steps: int,
+        lr: float,
+        on_step: Callable[[int], None] | None = None,
+        snapshot_step: int | None = None,
+    ) -> tuple[list[TicketParams], list[TicketParams] | None]:
+        """Train the tickets ``params`` (one ``[(W, b), ...]`` each, under ``masks``) for
+        ``steps`` full-batch Adam steps with cosine annealing.
+
+        Returns the trained parameters and, if ``snapshot_step`` is given, the parameters as
+        they were after that many steps (what late rewinding rewinds to).
+        """
+        self._load(params, masks)
+        self.exp_avg.zero_()
+        self.exp_avg_sq.zero_()
+        snapshot = self.ticket_params() if snapshot_step == 0 else None
+        for step in range(steps):
+            self._train_step()
+            self._adam_step(cosine_lr(lr, step, steps), step + 1)
+            if snapshot_step is not None and step + 1 == snapshot_step:
+                snapshot = self.ticket_params()
+            if on_step is not None:
+                on_step(step)
+        return self.ticket_params(), snapshot
+
     def fit(
         self,
         params: BatchedParams,
@@ -245,31 +284,25 @@ class TicketTrainer:
         on_step: Callable[[int], None] | None = None,
         snapshot_step: int | None = None,
     ) -> tuple[BatchedParams, BatchedParams | None]:
-        """Train the T tickets for ``steps`` full-batch Adam steps with cosine annealing.
-
-        Returns the trained parameters and, if ``snapshot_step`` is given, the parameters as
-        they were after that many steps (what late rewinding rewinds to).
-        """
-        self._load(params, masks)
-        self.exp_avg.zero_()
-        self.exp_avg_sq.zero_()
-        snapshot = self.params() if snapshot_step == 0 else None
-        for step in range(steps):
-            self._train_step()
-            self._adam_step(cosine_lr(lr, step, steps), step + 1)
-            if snapshot_step is not None and step + 1 == snapshot_step:
-                snapshot = self.params()
-            if on_step is not None:
-                on_step(step)
-        return self.params(), snapshot
+        """:meth:`fit_tickets` for batched parameters and masks (every ticket the same shape)."""
+        T = params[0][0].shape[0]
+        per_mask = None if masks is None else [mask_of(masks, t) for t in range(T)]
+        trained, snapshot = self.fit_tickets(
+            [unstack(params, t) for t in range(T)], per_mask, steps, lr, on_step, snapshot_step
+        )
+        return stack(trained), None if snapshot is None else stack(snapshot)
 
     @torch.no_grad()
     def predict(self, params: BatchedParams | None = None) -> torch.Tensor:
         """The T reconstructions ``[T, N, C]`` (unclamped) of ``params`` (default: current)."""
         if params is not None:
-            self._load(params, None)
+            self._load([unstack(params, t) for t in range(params[0][0].shape[0])], None)
         return self._forward().clone()
 
+    def ticket_params(self) -> list[TicketParams]:
+        """Copies of the current parameters, one ``[(W, b), ...]`` per ticket."""
+        return [[(w.clone(), b.clone()) for w, b in zip(v["W"], v["b"])] for v in self._tickets]
+
     def params(self) -> BatchedParams:
-        """Copies of the current parameters."""
-        return [(w.clone(), b.clone()) for w, b in zip(self.W, self.b)]
+        """Copies of the current parameters, batched (every ticket the same shape)."""
+        return stack(self.ticket_params())

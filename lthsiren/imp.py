@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .compaction import is_whole, live_neurons, narrow, widen
 from .engine import TicketTrainer
 from .metrics import hfe, psnr
 from .model import activation, init_network, network_inputs
@@ -33,6 +34,7 @@ from .ticket import (
     stack,
     stack_masks,
     ticket_index,
+    unstack,
     weights_of,
 )
 
@@ -120,6 +122,62 @@ def make_trainer(cfg, target, device: torch.device) -> TicketTrainer:
     return TicketTrainer(inputs, target.flat().to(device), cfg.omega_0, activation=activation(cfg))
 
 
+def shared_round_0(cfg) -> list[int]:
+    """For each ticket, the first ticket of its seed. In round 0 every ticket of a seed starts
+    from the same ``theta0`` under the same full mask, so one of them is trained for all."""
+    first: dict[int, int] = {}
+    return [first.setdefault(seed, t) for t, (_, seed) in enumerate(cfg.tickets())]
+
+
+def train_round(
+    cfg,
+    trainer: TicketTrainer,
+    k: int,
+    start: BatchedParams,
+    masks: Mask,
+    structure_aware: bool = True,
+    on_step: Callable[[int], None] | None = None,
+    snapshot_step: int | None = None,
+) -> tuple[BatchedParams, torch.Tensor, BatchedParams | None]:
+    """Train every ticket one round from ``start`` under ``masks``: (trained weights,
+    reconstructions ``[T, N, C]``, the weights after ``snapshot_step`` steps or None).
+
+    ``structure_aware`` trains each seed's round 0 once and each ticket narrowed to the neurons
+    that still reach the output (:mod:`lthsiren.compaction`); the results equal dense training
+    up to float rounding. Without it every ticket trains dense, every weight paid for.
+    """
+    T = len(cfg.tickets())
+    source = shared_round_0(cfg) if structure_aware and k == 0 else list(range(T))
+    trained_ids = sorted(set(source))
+    starts = [unstack(start, t) for t in trained_ids]
+    ticket_masks = [mask_of(masks, t) for t in trained_ids]
+    keeps = [live_neurons(m) if structure_aware else None for m in ticket_masks]
+    narrowed = [
+        (p, m) if keep is None or is_whole(keep, m) else narrow(p, m, keep)
+        for p, m, keep in zip(starts, ticket_masks, keeps)
+    ]
+    out, snap = trainer.fit_tickets(
+        [p for p, _ in narrowed],
+        [m for _, m in narrowed],
+        cfg.steps,
+        cfg.lr,
+        on_step,
+        snapshot_step,
+    )
+
+    def full(params_list):
+        return [
+            p if keep is None or is_whole(keep, m) else widen(p, s, keep)
+            for p, s, m, keep in zip(params_list, starts, ticket_masks, keeps)
+        ]
+
+    recon = trainer.predict()
+    at = [trained_ids.index(t) for t in source]
+    trained = full(out)
+    snapshot = None if snap is None else stack([full(snap)[i] for i in at])
+    return stack([trained[i] for i in at]), recon[at], snapshot
+
+
 @dataclass
 class RoundResult:
     """What one round produced: the masks it trained under, the trained weights (CPU), the
@@ -145,6 +203,7 @@ def imp_rounds(
     theta_late: BatchedParams | None = None,
     device: torch.device | str = "cpu",
     on_step: Callable[[int], None] | None = None,
+    structure_aware: bool = True,
 ) -> Iterator[RoundResult]:
     """Run rounds ``start`` to ``end - 1`` (default: ``cfg.rounds``) and yield each one's result.
 
@@ -160,17 +219,13 @@ def imp_rounds(
     for k in range(start, end):
         masks_dev = [m.to(device) for m in masks]
         t0 = time.perf_counter()
-        out, snapshot = trainer.fit(
-            round_start(cfg, k, masks_dev, theta0, theta_late, trained),
-            masks_dev,
-            cfg.steps,
-            cfg.lr,
-            on_step=on_step,
-            snapshot_step=late if k == 0 else None,
+        start = round_start(cfg, k, masks_dev, theta0, theta_late, trained)
+        out, recon, snapshot = train_round(
+            cfg, trainer, k, start, masks_dev, structure_aware, on_step, late if k == 0 else None
         )
         if snapshot is not None:
             theta_late = [(w.cpu(), b.cpu()) for w, b in snapshot]
-        recon = trainer.predict().cpu()
+        recon = recon.cpu()
         if device.type == "cuda":
             torch.cuda.synchronize()
         seconds = time.perf_counter() - t0

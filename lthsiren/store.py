@@ -12,15 +12,22 @@
 
 Every file is written to a temporary name and renamed into place (atomic on POSIX), and a
 round counts as complete only once its records are in ``records.jsonl``, which is written last.
-A rerun of the same config resumes after the last complete round. Tensors are saved with
-``torch.save`` as plain dicts of tensors and loaded with ``weights_only=True``.
+A rerun of the same config resumes after the last complete round (:mod:`lthsiren.repair` keeps
+every intact round of a damaged folder). Tensors are saved with ``torch.save`` as plain dicts of
+tensors and loaded with ``weights_only=True``. Files that load but hold the wrong shape of data
+(JSON of another layout, tensors that do not fit the settings) count as damaged too.
+
+:func:`atomic_write` writes through a symlink to its target and refuses anything that is not a
+regular file or a new path (a device, a FIFO), so ``-o /dev/null`` never replaces a device.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
@@ -28,8 +35,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .config import Config
-from .errors import LthsirenError
+from .config import Config, check
+from .errors import LthsirenError, cannot_write
 from .metrics import to_unit
 from .ticket import BatchedParams, Mask, TicketParams, mask_of, unstack
 
@@ -39,14 +46,52 @@ def default_root() -> Path:
     return Path(os.environ.get("LTHSIREN_RUNS", "runs"))
 
 
+_KINDS = {
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a directory",
+}
+
+
+def writable_target(path: str | os.PathLike) -> Path:
+    """Where writing ``path`` should go: the path itself, or a symlink's final target. Anything
+    that exists and is not a regular file is refused."""
+    path = Path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return path
+    except OSError as e:
+        raise cannot_write(path, e) from None
+    if not stat.S_ISREG(mode):
+        kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+        raise LthsirenError(f"{path} is {kind}; write to a regular file or a new path instead")
+    return path
+
+
 def atomic_write(path: Path, write) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place (or
+    into the place a symlink ``path`` points to). A full disk or a read-only folder is one
+    :class:`LthsirenError`, and no temporary file is left behind."""
+    path = writable_target(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+    except OSError as e:
+        raise cannot_write(path, e) from None
     try:
         write(tmp)
         os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        if e.errno is None:
+            raise
+        raise cannot_write(path, e) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -57,8 +102,10 @@ def write_text(path: Path, text: str) -> None:
 
 
 def write_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
-    cpu = {k: v.detach().cpu() for k, v in tensors.items()}
-    atomic_write(path, lambda tmp: torch.save(cpu, tmp))
+    # serialised in memory and written by Python, so that a full disk is an OSError with errno
+    buf = io.BytesIO()
+    torch.save({k: v.detach().cpu() for k, v in tensors.items()}, buf)
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(buf.getvalue()))
 
 
 def write_png(path: Path, img) -> None:

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import lthsiren as L
-from lthsiren.imp import next_masks, round_start
+from lthsiren.imp import make_trainer, next_masks, round_start, train_round
 from lthsiren.model import init_network, weight_bound
 from lthsiren.pruning import REINIT_SEED_OFFSET, reinit_seed, reinit_start
 from lthsiren.ticket import unstack
@@ -30,10 +30,10 @@ def _equal_params(a, b):
     return all(torch.equal(wa, wb) and torch.equal(ba, bb) for (wa, ba), (wb, bb) in zip(a, b))
 
 
-def _replay(cfg, start, masks):
-    """Train one round from ``start`` under ``masks``, the way run_experiment does."""
-    trainer = L.TicketTrainer(L.coordinate_grid(cfg.side), L.load_image(None, cfg.side).flat())
-    trained, _ = trainer.fit(start, masks, cfg.steps, cfg.lr)
+def _replay(cfg, start, masks, k=1):
+    """Train round ``k`` from ``start`` under ``masks``, the way run_experiment does."""
+    trainer = make_trainer(cfg, L.load_image(cfg.image, cfg.side), torch.device("cpu"))
+    trained, _, _ = train_round(cfg, trainer, k, start, masks)
     return trained
 
 

@@ -5,6 +5,7 @@ import torch
 
 import lthsiren as L
 from lthsiren.errors import LthsirenError
+from lthsiren.imp import make_trainer, train_round
 
 QUICK = dict(side=16, width=16, steps=20, rounds=6)
 
@@ -160,8 +161,8 @@ def test_science_at_tiny_winner_beats_random_at_10_percent(tiny_records):
 def _replay_round(run, cfg, k, start):
     """Train round ``k`` by hand from ``start`` with the stored mask: what the run should hold."""
     masks, _ = run.round_state(k)
-    trainer = L.TicketTrainer(L.coordinate_grid(cfg.side), L.load_image(None, cfg.side).flat())
-    trained, _ = trainer.fit(L.rewind(start, masks), masks, cfg.steps, cfg.lr)
+    trainer = make_trainer(cfg, L.load_image(cfg.image, cfg.side), torch.device("cpu"))
+    trained, _, _ = train_round(cfg, trainer, k, L.rewind(start, masks), masks)
     return trained
 
 

@@ -12,7 +12,7 @@ from lthsiren.model import (
     relu_init_params,
     relu_layer_sizes,
 )
-from lthsiren.ticket import unstack
+from lthsiren.ticket import mask_of, stack, unstack
 
 SIDE, WIDTH, DEPTH = 16, 16, 5
 
@@ -47,9 +47,10 @@ def _autograd_grads(params, mask, inputs, target):
 
 def _engine_grads(trainer, params, masks):
     # one forward+backward pass of the engine, without the optimizer step
-    trainer._load(params, masks)
+    T = params[0][0].shape[0]
+    trainer._load([unstack(params, t) for t in range(T)], [mask_of(masks, t) for t in range(T)])
     trainer._train_step()
-    return [(gw.clone(), gb.clone()) for gw, gb in zip(trainer.gW, trainer.gb)]
+    return stack([list(zip(v["gW"], v["gb"])) for v in trainer._tickets])
 
 
 @pytest.mark.parametrize("tile", [None, 50])
