@@ -121,3 +121,18 @@ def test_round_0_is_trained_once_per_seed_with_the_same_result(tiny_run):
     assert torch.equal(recon_d, recon_s)
     # every ticket of a seed holds its own copy
     assert unstack(shared, 0)[0][0].data_ptr() != unstack(shared, 1)[0][0].data_ptr()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_whole_tiny_run_on_cuda_keeps_the_cpu_counts_and_orderings(tmp_path):
+    cfg = L.make_config("tiny", device="cuda", rounds=6)
+    gpu = L.run_experiment(cfg, root=tmp_path / "gpu", progress=False).records()
+    cpu = L.run_experiment(
+        L.Config.from_json({**cfg.to_json(), "device": "cpu"}),
+        root=tmp_path / "cpu",
+        progress=False,
+    ).records()
+    assert [r["alive"] for r in gpu] == [r["alive"] for r in cpu]
+    by = {(r["round"], r["ticket"]): r["psnr"] for r in gpu}
+    assert by[(2, "winner")] > by[(2, "random")] > by[(2, "loser")]

@@ -118,6 +118,7 @@ def test_cosine_schedule_matches_torch():
         sched.step()
 
 
+@pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_cuda_matches_cpu(small_problem):
     p = small_problem
