@@ -10,17 +10,42 @@ helpers live in :mod:`lthsiren.chapters`, which the core never imports. The few 
 needs most are re-exported here.
 """
 
+from importlib import import_module
+
 from ._version import __version__
-from .config import PRESETS, Config, describe, make_config
-from .data import coordinate_grid, load_image
-from .engine import TicketTrainer
-from .errors import LthsirenError
-from .experiment import run_experiment
-from .metrics import hfe, log_spectrum, psnr
-from .model import Siren, forward, init_params, parameter_count
-from .pruning import prune_step, rewind
-from .store import RunDir
-from .ticket import STRATEGIES, TICKET_NAMES, remaining_fraction, ticket_index
+
+# Imported on first use (PEP 562), so that ``lthsiren`` on the command line starts in
+# milliseconds and a Ctrl-C while torch loads is caught by the CLI rather than shown as a
+# traceback.
+_EXPORTS = {
+    "config": ("PRESETS", "Config", "describe", "make_config"),
+    "data": ("coordinate_grid", "load_image"),
+    "engine": ("TicketTrainer",),
+    "errors": ("LthsirenError",),
+    "experiment": ("run_experiment",),
+    "metrics": ("hfe", "log_spectrum", "psnr"),
+    "model": ("Siren", "forward", "init_params", "parameter_count"),
+    "pruning": ("prune_step", "rewind"),
+    "store": ("RunDir",),
+    "ticket": ("STRATEGIES", "TICKET_NAMES", "remaining_fraction", "ticket_index"),
+}
+_HOME = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str):
+    if name in _HOME:
+        value = getattr(import_module(f".{_HOME[name]}", __name__), name)
+    elif name in _EXPORTS:
+        value = import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted([*globals(), *_HOME])
+
 
 __all__ = [
     "PRESETS",

@@ -5,9 +5,11 @@ such a file at any size. Mistakes in the input end with one line on stderr and e
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 
-from .errors import LthsirenError
+from .errors import Interrupted, LthsirenError
 
 EXAMPLES = """examples:
   lthsiren run                              # default preset on the bundled portrait
@@ -177,12 +179,7 @@ def _render(args) -> None:
 
     if not 1 <= args.size <= MAX_RENDER_SIDE:
         raise LthsirenError(f"--size must be 1 to {MAX_RENDER_SIDE} pixels, got {args.size}")
-    net = C.load(args.file)
-    if net.shapes[0][1] != 2:
-        raise LthsirenError(
-            f"{args.file} maps {net.shapes[0][1]} inputs, not 2-D pixel coordinates; "
-            "it cannot be drawn as an image"
-        )
+    net = C.load(args.file, siren=True)  # a drawable SIREN's shapes, checked before decoding
     img = C.render(net.params, args.size, net.omega_0)
     channels = img.shape[-1]
     if channels not in (1, 3):
@@ -205,7 +202,40 @@ def _finish(run) -> None:
     print(f"figure: {save_summary(run)}")
 
 
+_TERMINATED: list[int] = []
+
+
+def _terminate(signum, frame):
+    """SIGTERM: raised as a KeyboardInterrupt where the program is, so it ends like Ctrl-C."""
+    _TERMINATED.append(signum)
+    raise KeyboardInterrupt
+
+
 def main(argv=None) -> int:
+    _TERMINATED.clear()
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
+    try:
+        return _main(argv)
+    except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM, even during start-up
+        if isinstance(e, Interrupted):  # it says how many rounds are complete
+            message = str(e)
+        else:
+            message = "interrupted; rerun the same command to resume from the last complete round"
+        how = "terminated" if _TERMINATED else "interrupted"
+        print(f"lthsiren: {message.replace('interrupted', how, 1)}", file=sys.stderr)
+        return 143 if _TERMINATED else 130
+    except BrokenPipeError:  # `lthsiren show RUN | head`: the reader left, nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "run":
@@ -249,17 +279,11 @@ def main(argv=None) -> int:
             from .store import RunDir
 
             run = RunDir(args.run_dir)
-            run.info()  # a clear error if this is not a run folder
+            run.config()  # a clear error if this is not a run folder, or a damaged one
             _finish(run)
     except LthsirenError as e:
         print(f"lthsiren: error: {e}", file=sys.stderr)
         return e.exit_code
-    except KeyboardInterrupt:
-        print(
-            "lthsiren: interrupted; rerun the same command to resume from the last complete round",
-            file=sys.stderr,
-        )
-        return 130
     return 0
 
 

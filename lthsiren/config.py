@@ -18,12 +18,16 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
+import numbers
 import os
+import re
 from dataclasses import dataclass
 
 import torch
 
 from ._version import __version__
+from .data import MAX_SIDE, MIN_SIDE
 from .errors import LthsirenError
 from .model import MODELS
 from .ticket import ALL_STRATEGIES, STRATEGIES
@@ -33,6 +37,7 @@ PRESETS: dict[str, dict] = {
     "laptop": dict(side=64, width=128, steps=300, lr=1e-3),
     "blog": dict(side=256, width=256, steps=1000, lr=1e-4),
 }
+MAX_SEED = 2**32 - 1  # every generator seed derived from a seed stays within 64 bits
 
 
 @dataclass
@@ -72,7 +77,7 @@ class Config:
     def key(self, image_sha256: str) -> str:
         """Short hash of what determines the results. ``rounds`` is left out on purpose: a
         longer run of the same settings extends a shorter one. ``device`` is left out too."""
-        d = dataclasses.asdict(self)
+        d = self.to_json()
         for k in ("preset", "image", "rounds", "device"):
             d.pop(k)
         # fields added later leave the keys of runs that do not use them unchanged
@@ -83,7 +88,16 @@ class Config:
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:8]
 
     def to_json(self) -> dict:
-        return dataclasses.asdict(self)
+        d = dataclasses.asdict(self)
+        if isinstance(d["image"], os.PathLike):
+            d["image"] = os.fspath(d["image"])
+        for k, v in d.items():  # numpy scalars -> JSON numbers
+            if isinstance(v, numbers.Integral) and not isinstance(v, bool):
+                d[k] = int(v)
+            elif isinstance(v, numbers.Real) and not isinstance(v, bool):
+                d[k] = float(v)
+        d["seeds"] = [int(s) for s in d["seeds"]]
+        return d
 
     @classmethod
     def from_json(cls, d: dict) -> Config:
@@ -115,24 +129,78 @@ def make_config(preset: str | None = None, **overrides) -> Config:
     unknown = set(fields) - {f.name for f in dataclasses.fields(Config)}
     if unknown:
         raise TypeError(f"unknown Config fields: {sorted(unknown)}")
-    if "strategies" in fields:
-        fields["strategies"] = tuple(fields["strategies"])
-    if "seeds" in fields:
-        fields["seeds"] = tuple(int(s) for s in fields["seeds"])
+    # a lone string stays a string, for check() to refuse: tuple("10") would be ("1", "0")
+    for key in ("strategies", "seeds"):
+        if isinstance(fields.get(key), (list, tuple, range)):
+            fields[key] = tuple(fields[key])
+    if isinstance(fields.get("seeds"), tuple):
+        fields["seeds"] = tuple(int(s) if _whole(s) else s for s in fields["seeds"])
+    if isinstance(fields.get("image"), os.PathLike):
+        fields["image"] = os.fspath(fields["image"])
     cfg = Config(**fields)
     validate(cfg)
     return cfg
 
 
+def _whole(x) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def _finite(x) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
+
+
 def validate(cfg: Config) -> None:
-    """Reject settings that cannot work, each with one line naming the fix."""
+    """Reject settings that cannot work on this machine, each with one line naming the fix:
+    :func:`check`, then the device, then the memory the run needs (:mod:`lthsiren.budget`)."""
+    from .budget import check_memory
+
+    check(cfg)
+    check_memory(cfg, resolve_device(cfg.device))
+
+
+def check(cfg: Config) -> None:
+    """Reject settings that cannot work anywhere (types, ranges, combinations)."""
 
     def need(ok: bool, message: str) -> None:
         if not ok:
             raise LthsirenError(message)
 
-    need(cfg.side >= 8, f"--side must be at least 8 pixels, got {cfg.side}")
-    need(cfg.side <= 4096, f"--side {cfg.side} is too large; use at most 4096")
+    for name, flag in [
+        ("side", "--side"),
+        ("width", "--width"),
+        ("depth", "depth"),
+        ("steps", "--steps"),
+        ("rounds", "--rounds"),
+    ]:
+        value = getattr(cfg, name)
+        need(_whole(value), f"{flag} must be a whole number, got {value!r}")
+    for name, flag in [
+        ("lr", "--lr"),
+        ("omega_0", "omega_0"),
+        ("prune_fraction", "--fraction"),
+        ("ff_sigma", "ff_sigma"),
+    ]:
+        value = getattr(cfg, name)
+        need(_finite(value), f"{flag} must be a finite number, got {value!r}")
+    for name in ("preset", "rewind", "model", "device"):
+        value = getattr(cfg, name)
+        need(isinstance(value, str), f"{name} must be a string, got {value!r}")
+    need(
+        isinstance(cfg.image, (str, os.PathLike)),
+        f"image must be a path, a URL or a bundled name, got {cfg.image!r}",
+    )
+    need(
+        isinstance(cfg.strategies, (tuple, list))
+        and all(isinstance(s, str) for s in cfg.strategies),
+        f"strategies must be a list of names such as ('smallest',), got {cfg.strategies!r}",
+    )
+    need(
+        isinstance(cfg.seeds, (tuple, list)) and all(_whole(s) for s in cfg.seeds),
+        f"--seeds must be a list of whole numbers such as (0, 1), got {cfg.seeds!r}",
+    )
+    need(cfg.side >= MIN_SIDE, f"--side must be at least {MIN_SIDE} pixels, got {cfg.side}")
+    need(cfg.side <= MAX_SIDE, f"--side {cfg.side} is too large; use at most {MAX_SIDE}")
     need(cfg.width >= 1, f"--width must be a positive number of neurons, got {cfg.width}")
     need(cfg.depth >= 2, f"--depth must be at least 2 layers, got {cfg.depth}")
     need(cfg.steps >= 1, f"--steps must be at least 1 step per round, got {cfg.steps}")
@@ -174,15 +242,17 @@ def validate(cfg: Config) -> None:
     need(cfg.ff_sigma > 0, f"ff_sigma must be positive, got {cfg.ff_sigma}")
     need(len(cfg.seeds) > 0, "--seeds must list at least one seed")
     need(len(set(cfg.seeds)) == len(cfg.seeds), "--seeds lists a seed twice")
-    need(all(s >= 0 for s in cfg.seeds), "--seeds must be non-negative integers")
-    late = cfg.rewind.split(":", 1)
     need(
-        cfg.rewind in ("init", "finetune")
-        or (late[0] == "step" and late[-1].isdigit() and 0 < int(late[-1]) < cfg.steps),
+        all(0 <= s <= MAX_SEED for s in cfg.seeds),
+        f"--seeds must be whole numbers from 0 to {MAX_SEED:,} (2**32 - 1), got "
+        f"{', '.join(str(s) for s in cfg.seeds if not 0 <= s <= MAX_SEED)}",
+    )
+    late = re.fullmatch(r"step:([0-9]+)", cfg.rewind)  # ASCII digits: "step:²" is not a step
+    need(
+        cfg.rewind in ("init", "finetune") or (late and 0 < int(late[1]) < cfg.steps),
         f"--rewind {cfg.rewind!r} is not valid: use init, finetune, or step:K with "
         f"0 < K < steps ({cfg.steps})",
     )
-    resolve_device(cfg.device)
 
 
 def resolve_device(name: str) -> torch.device:

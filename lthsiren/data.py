@@ -11,23 +11,26 @@ of notebook 07. Notebook 01 uses both functions.
 
 from __future__ import annotations
 
-import hashlib
+import numbers
 import os
-import urllib.error
-import urllib.request
+import stat
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .download import cache_dir, fetch  # noqa: F401  (the URL half of load_image)
+from .download import sha256_of as _sha256
 from .errors import LthsirenError
 
 DEFAULT_IMAGE = "grace_hopper"
 # Names accepted in place of a path: images that ship with matplotlib's sample data.
 SAMPLE_IMAGES = {"grace_hopper": "grace_hopper.jpg", "present": "Minduka_Present_Blue_Pack.png"}
 MIN_SIDE = 8
+MAX_SIDE = 4096
 
 
 @dataclass
@@ -65,62 +68,30 @@ def default_image_path() -> Path:
     return sample_image_path(DEFAULT_IMAGE)
 
 
-def cache_dir() -> Path:
-    """Where downloaded images are kept: ``$LTHSIREN_CACHE`` or ``~/.cache/lthsiren``."""
-    return Path(os.environ.get("LTHSIREN_CACHE", Path.home() / ".cache" / "lthsiren"))
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def fetch(url: str, sha256: str | None = None, timeout: float | None = None) -> Path:
-    """Download ``url`` once into :func:`cache_dir` and return the local file. A server that
-    does not answer within ``timeout`` seconds (default ``$LTHSIREN_HTTP_TIMEOUT`` or 30) is an
-    error, not a hang."""
-    if timeout is None:
-        timeout = float(os.environ.get("LTHSIREN_HTTP_TIMEOUT", "30"))
-    name = hashlib.sha256(url.encode()).hexdigest()[:16] + "-" + Path(url.split("?")[0]).name
-    path = cache_dir() / name
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            req = urllib.request.Request(url, headers={"User-Agent": "lthsiren"})
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
-                data = resp.read()
-        except urllib.error.HTTPError as e:
-            raise LthsirenError(
-                f"could not download {url}: HTTP {e.code} {e.reason}; check the URL, or download "
-                "the image yourself and pass its path to --image"
-            ) from None
-        except (urllib.error.URLError, TimeoutError, OSError) as e:
-            reason = getattr(e, "reason", e)
-            if isinstance(reason, TimeoutError) or "timed out" in str(reason):
-                reason = f"no answer within {timeout:g} s"
-            raise LthsirenError(
-                f"could not download {url}: {reason}; check the URL and your network, or "
-                "download the image yourself and pass its path to --image"
-            ) from None
-        tmp = path.with_suffix(path.suffix + ".part")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    if sha256 is not None and _sha256(path) != sha256.lower():
-        path.unlink()
-        raise LthsirenError(
-            f"the file downloaded from {url} does not match the expected sha256 {sha256}; "
-            "check the URL and the checksum"
-        )
-    return path
-
-
 def _open(path: Path) -> Image.Image:
-    if not path.exists():
-        raise LthsirenError(f"image not found: {path}; check the path passed to --image")
-    if path.is_dir():
-        raise LthsirenError(f"{path} is a directory, not an image; pass an image file to --image")
     try:
-        img = Image.open(path)
-        img.load()  # decode now, so a truncated file fails here and not later
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise LthsirenError(f"image not found: {path}; check the path passed to --image") from None
+    except OSError as e:
+        raise LthsirenError(f"could not read the image {path} ({e.strerror})") from None
+    if stat.S_ISDIR(mode):
+        raise LthsirenError(f"{path} is a directory, not an image; pass an image file to --image")
+    if not stat.S_ISREG(mode):  # a FIFO or a device would block or never end
+        raise LthsirenError(
+            f"{path} is not a regular file (a FIFO, device or socket); --image reads regular "
+            "files only: save the image to a file first"
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)
+            img.load()  # decode now, so a truncated file fails here and not later
+    except Image.DecompressionBombError as e:
+        raise LthsirenError(
+            f"{path} has too many pixels to decode safely ({str(e).rstrip('.')}); "
+            "use a smaller image"
+        ) from None
     except UnidentifiedImageError:
         raise LthsirenError(
             f"{path} is not an image Pillow can read; pass a PNG, JPEG, GIF, WebP or TIFF file"
@@ -162,9 +133,13 @@ def load_image(
     source: str | os.PathLike | None = None, side: int = 256, sha256: str | None = None
 ) -> Target:
     """Load ``source`` (a path, an http(s) URL, or None for the default) as a :class:`Target`."""
+    if not isinstance(side, numbers.Integral) or isinstance(side, bool):
+        raise LthsirenError(f"image side must be a whole number of pixels, got {side!r}")
     side = int(side)
     if side < MIN_SIDE:
         raise LthsirenError(f"image side must be at least {MIN_SIDE} pixels, got {side}")
+    if side > MAX_SIDE:
+        raise LthsirenError(f"image side {side} is too large; use at most {MAX_SIDE} pixels")
     if source is None:
         source = DEFAULT_IMAGE
     if str(source) in SAMPLE_IMAGES:
@@ -174,13 +149,24 @@ def load_image(
     else:
         path, label = Path(source).expanduser(), str(source)
     img = _open(path)
+    notes = []
+    orientation = img.getexif().get(0x0112, 1)  # EXIF Orientation: how a camera was held
+    if orientation in range(2, 9):
+        img = ImageOps.exif_transpose(img)
+        notes.append(f"turned upright by its EXIF orientation ({orientation})")
+    if img.mode == "F" and not np.all(np.isfinite(np.asarray(img))):
+        raise LthsirenError(
+            f"{path} has NaN or infinite pixel values; replace them (or export the image as "
+            "8-bit) and pass it again"
+        )
     w, h = img.size
     if min(w, h) < 2:
         raise LthsirenError(
             f"{path} is {w}x{h} pixels: too small to fit; use an image at least {MIN_SIDE} pixels "
             "on its short side"
         )
-    img, notes = to_rgb(img)
+    img, converted = to_rgb(img)
+    notes += converted
     if max(w, h) > 4 * min(w, h):
         notes.append(f"image is {w}x{h}: the centre square keeps only part of it")
     s = min(w, h)

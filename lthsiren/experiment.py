@@ -16,9 +16,12 @@ import torch
 from tqdm.auto import tqdm
 
 from ._version import __version__
+from .budget import prune_notes
 from .config import Config, resolve_device, validate
 from .data import load_image
 from .imp import imp_rounds, initial_params, next_masks
+from .lock import guard
+from .repair import repair
 from .store import RunDir, write_png
 
 
@@ -34,17 +37,23 @@ def run_experiment(
 
     Load-if-cached: when every round is already in the store, nothing is trained.
     ``stop_after`` ends the call after that many rounds in total (used by tests).
-    ``notify`` is called with each note on the image's conversion (e.g. ``print``).
+    ``notify`` is called with each note (e.g. ``print``): the image's conversion, a pruning
+    schedule that stops removing weights, a damaged folder repaired.
     """
     validate(cfg)
     device = resolve_device(cfg.device)
     target = load_image(cfg.image, cfg.side)  # fails before any folder is made
-    for note in target.notes if notify else ():
+    for note in [*target.notes, *prune_notes(cfg)] if notify else ():
         notify(note)
     run = RunDir.for_config(cfg, target.sha256, root)
+    with guard(run):  # one process per run folder; Ctrl-C says how far the run got
+        return _resume(cfg, run, target, device, force, progress, stop_after, notify)
+
+
+def _resume(cfg, run, target, device, force, progress, stop_after, notify) -> RunDir:
     if force:
         run.clear()
-    done = run.completed_rounds() if run.exists() else 0
+    done = repair(run, cfg, _info(cfg, target, device), notify) if run.exists() else 0
     theta0_cpu = initial_params(cfg)
     if not run.exists() or done == 0:
         run.write_info(_info(cfg, target, device))

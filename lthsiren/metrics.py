@@ -10,7 +10,9 @@ reconstruction to [-1, 1] first (a SIREN's output is unbounded; a screen is not)
   the target's energy above the same cut-off. The cut-off is ``cutoff`` times the Nyquist
   frequency (default 0.25, i.e. spatial frequencies above 1/8 cycle per pixel, periods shorter
   than 8 pixels). The target scores 100%, a constant image 0%, a blurred image less than a sharp
-  one; a noisy reconstruction can score above 100%. Notebook 04 uses it.
+  one; a noisy reconstruction can score above 100%. A target with no energy above the cut-off
+  (a flat colour) has no detail to keep: its HFE is defined as 100% for every reconstruction.
+  Notebook 04 uses it.
 """
 
 from __future__ import annotations
@@ -63,7 +65,13 @@ def high_frequency_energy(img, cutoff: float = HFE_CUTOFF) -> float:
 
 def hfe(recon, target, cutoff: float = HFE_CUTOFF) -> float:
     """High-frequency energy of ``recon`` as a percentage of the target's (target = 100%)."""
-    return 100.0 * high_frequency_energy(recon, cutoff) / high_frequency_energy(target, cutoff)
+    target = to_unit(target)
+    power = _power(target)
+    reference = float(power[high_band(target.shape[0], cutoff)].sum())
+    # flat: rounding leaves ~1e-32 of the DC power in the other bins; real detail is far above
+    if reference <= 1e-20 * float(power.sum()):
+        return 100.0
+    return 100.0 * high_frequency_energy(recon, cutoff) / reference
 
 
 def log_spectrum(img) -> np.ndarray:

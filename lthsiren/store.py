@@ -16,28 +16,21 @@ A rerun of the same config resumes after the last complete round (:mod:`lthsiren
 every intact round of a damaged folder). Tensors are saved with ``torch.save`` as plain dicts of
 tensors and loaded with ``weights_only=True``. Files that load but hold the wrong shape of data
 (JSON of another layout, tensors that do not fit the settings) count as damaged too.
-
-:func:`atomic_write` writes through a symlink to its target and refuses anything that is not a
-regular file or a new path (a device, a FIFO), so ``-o /dev/null`` never replaces a device.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
-import stat
-import tempfile
 from pathlib import Path
 
-import numpy as np
 import torch
-from PIL import Image
 
+from .atomic import atomic_write, write_png, write_tensors, write_text  # noqa: F401
 from .config import Config, check
-from .errors import LthsirenError, cannot_write
-from .metrics import to_unit
+from .errors import LthsirenError
+from .lock import LOCK_NAME
 from .ticket import BatchedParams, Mask, TicketParams, mask_of, unstack
 
 
@@ -46,72 +39,27 @@ def default_root() -> Path:
     return Path(os.environ.get("LTHSIREN_RUNS", "runs"))
 
 
-_KINDS = {
-    stat.S_IFCHR: "a character device",
-    stat.S_IFBLK: "a block device",
-    stat.S_IFIFO: "a FIFO",
-    stat.S_IFSOCK: "a socket",
-    stat.S_IFDIR: "a directory",
+# what every record holds (more fields may follow), by JSON type
+RECORD_FIELDS = {
+    **dict.fromkeys(("round", "seed", "alive"), int),
+    **dict.fromkeys(("ticket", "strategy"), str),
+    **dict.fromkeys(("remaining", "psnr", "hfe", "loss", "seconds"), float),
 }
 
 
-def writable_target(path: str | os.PathLike) -> Path:
-    """Where writing ``path`` should go: the path itself, or a symlink's final target. Anything
-    that exists and is not a regular file is refused."""
-    path = Path(path)
-    if path.is_symlink():
-        path = Path(os.path.realpath(path))
-    try:
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        return path
-    except OSError as e:
-        raise cannot_write(path, e) from None
-    if not stat.S_ISREG(mode):
-        kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
-        raise LthsirenError(f"{path} is {kind}; write to a regular file or a new path instead")
-    return path
-
-
-def atomic_write(path: Path, write) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place (or
-    into the place a symlink ``path`` points to). A full disk or a read-only folder is one
-    :class:`LthsirenError`, and no temporary file is left behind."""
-    path = writable_target(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-    except OSError as e:
-        raise cannot_write(path, e) from None
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except OSError as e:
-        Path(tmp).unlink(missing_ok=True)
-        if e.errno is None:
-            raise
-        raise cannot_write(path, e) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_text(path: Path, text: str) -> None:
-    atomic_write(path, lambda tmp: Path(tmp).write_text(text))
-
-
-def write_tensors(path: Path, tensors: dict[str, torch.Tensor]) -> None:
-    # serialised in memory and written by Python, so that a full disk is an OSError with errno
-    buf = io.BytesIO()
-    torch.save({k: v.detach().cpu() for k, v in tensors.items()}, buf)
-    atomic_write(path, lambda tmp: Path(tmp).write_bytes(buf.getvalue()))
-
-
-def write_png(path: Path, img) -> None:
-    """Save an image ``[side, side, 3]`` on the [-1, 1] scale (clamped) as an 8-bit PNG."""
-    arr = (to_unit(img).numpy() * 255.0).round().astype(np.uint8)
-    atomic_write(path, lambda tmp: Image.fromarray(arr).save(tmp, format="PNG"))
+def is_record(r) -> bool:
+    """Whether ``r`` (parsed JSON) has the fields of a record, of the right types."""
+    if not isinstance(r, dict):
+        return False
+    for key, kind in RECORD_FIELDS.items():
+        v = r.get(key)
+        if kind is str:
+            ok = isinstance(v, str)
+        else:
+            ok = isinstance(v, (int, float) if kind is float else int) and not isinstance(v, bool)
+        if not ok:
+            return False
+    return r["round"] >= 0
 
 
 def params_to_dict(params: BatchedParams, prefix: str = "") -> dict[str, torch.Tensor]:
@@ -143,13 +91,23 @@ class RunDir:
         return (self.path / "config.json").exists()
 
     def clear(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
+        """Remove everything in the folder but its lock (:mod:`lthsiren.lock`)."""
+        if not self.path.is_dir():
+            return
+        for p in self.path.iterdir():
+            if p.name == LOCK_NAME:
+                continue
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
 
     # -- reading -----------------------------------------------------------------------------
-    def _corrupt(self, name: str, err: Exception) -> LthsirenError:
+    def _corrupt(self, name: str, why: Exception | str) -> LthsirenError:
+        why = why if isinstance(why, str) else type(why).__name__
         return LthsirenError(
-            f"results file {self.path / name} is damaged ({type(err).__name__}); "
-            "rerun with --force to start this run over"
+            f"results file {self.path / name} is damaged ({why}); rerun 'lthsiren run' with the "
+            "same settings to repair it (intact rounds are kept), or --force to start over"
         )
 
     def info(self) -> dict:
@@ -160,33 +118,82 @@ class RunDir:
                 "'lthsiren run'"
             )
         try:
-            return json.loads(p.read_text())
+            info = json.loads(p.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise self._corrupt("config.json", e) from None
+        if not isinstance(info, dict) or not isinstance(info.get("config"), dict):
+            raise self._corrupt("config.json", "it holds no settings")
+        return info
 
     def config(self) -> Config:
-        return Config.from_json(self.info()["config"])
+        stored = self.info()["config"]
+        try:
+            cfg = Config.from_json(stored)
+            check(cfg)
+        except (TypeError, ValueError, LthsirenError):
+            raise self._corrupt("config.json", "its settings are not valid") from None
+        return cfg
 
     def records(self) -> list[dict]:
+        """Every record; a line that is not a record is damage."""
+        records, bad = self.read_records()
+        if bad is not None:
+            raise self._corrupt("records.jsonl", f"line {bad} is not a record")
+        return records
+
+    def read_records(self) -> tuple[list[dict], int | None]:
+        """The records up to the first damaged line, and that line's number (None: no damage)."""
         p = self.path / "records.jsonl"
         if not p.exists():
-            return []
+            return [], None
         try:
-            return [json.loads(line) for line in p.read_text().splitlines() if line.strip()]
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise self._corrupt("records.jsonl", e) from None
+            lines = p.read_text().splitlines()
+        except UnicodeDecodeError:
+            return [], 1
+        out = []
+        for n, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                r = json.loads(line)
+            except json.JSONDecodeError:
+                return out, n
+            if not is_record(r):
+                return out, n
+            out.append(r)
+        return out, None
 
     def _load_tensors(self, name: str) -> dict[str, torch.Tensor]:
         p = self.path / name
         if not p.exists():
-            raise LthsirenError(f"{p} is missing; rerun with --force to start this run over")
+            raise LthsirenError(
+                f"{p} is missing; rerun 'lthsiren run' with the same settings to repair the run"
+            )
         try:
-            return torch.load(p, map_location="cpu", weights_only=True)
+            d = torch.load(p, map_location="cpu", weights_only=True)
         except Exception as e:  # torch raises many types for a damaged zip/pickle
             raise self._corrupt(name, e) from None
+        if not isinstance(d, dict) or not all(torch.is_tensor(v) for v in d.values()):
+            raise self._corrupt(name, "it holds no tensors by name")
+        return d
+
+    def _batched(self, name: str, d: dict, prefix: str = "") -> BatchedParams:
+        """Batched weights from ``d``, checked to be one network per ticket of the settings."""
+        try:
+            params = params_from_dict(d, prefix)
+        except KeyError:
+            params = []
+        T = len(self.config().tickets())
+        ok = bool(params)
+        for l, (w, b) in enumerate(params):
+            ok = ok and w.ndim == 3 and b.shape == (T, w.shape[1]) and w.shape[0] == T
+            ok = ok and (l == 0 or w.shape[2] == params[l - 1][0].shape[1])
+        if not ok:
+            raise self._corrupt(name, "its tensors do not fit these settings")
+        return params
 
     def load_params(self, name: str) -> BatchedParams:
-        return params_from_dict(self._load_tensors(name))
+        return self._batched(name, self._load_tensors(name))
 
     def theta0(self) -> BatchedParams:
         """The step-0 weights, batched over tickets."""
@@ -197,9 +204,13 @@ class RunDir:
 
     def round_state(self, k: int) -> tuple[list[torch.Tensor], BatchedParams]:
         """(masks trained under, trained weights) of round ``k``, batched over tickets."""
-        d = self._load_tensors(self.round_file(k))
-        n = sum(1 for key in d if key.startswith("mask."))
-        return [d[f"mask.{i}"] for i in range(n)], params_from_dict(d, "trained.")
+        name = self.round_file(k)
+        d = self._load_tensors(name)
+        trained = self._batched(name, d, "trained.")
+        masks = [d.get(f"mask.{i}") for i in range(len(trained))]
+        if any(m is None or m.shape != w.shape for m, (w, _) in zip(masks, trained)):
+            raise self._corrupt(name, "its masks do not fit its weights")
+        return masks, trained
 
     def ticket(self, k: int, t: int) -> tuple[TicketParams, Mask]:
         """(trained weights, mask) of ticket ``t`` (an index into ``cfg.tickets()``, see
@@ -235,7 +246,14 @@ class RunDir:
         """Save round ``k``: state first, records last (the records mark the round complete)."""
         d = {f"mask.{i}": m.bool() for i, m in enumerate(masks)}
         d.update(params_to_dict(trained, "trained."))
+        done = self.completed_rounds()
+        if done > k:  # never rewrite the records with fewer complete rounds than exist
+            raise LthsirenError(
+                f"{self.path} already holds {done} complete rounds, so round {k} is not the "
+                "next one; is another process writing this run? Rerun to resume it"
+            )
         write_tensors(self.path / self.round_file(k), d)
-        kept = [r for r in self.records() if r["round"] < k]
-        lines = [json.dumps(r) for r in kept + records]
-        write_text(self.path / "records.jsonl", "\n".join(lines) + "\n")
+        self.write_records([r for r in self.records() if r["round"] < k] + records)
+
+    def write_records(self, records: list[dict]) -> None:
+        write_text(self.path / "records.jsonl", "".join(json.dumps(r) + "\n" for r in records))

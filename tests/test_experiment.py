@@ -95,16 +95,26 @@ def test_cached_run_is_loaded_not_retrained(tmp_path):
     assert (forced.path / "records.jsonl").stat().st_mtime_ns != stamp
 
 
-def test_damaged_results_name_the_file_and_suggest_force(tmp_path):
+def test_damaged_results_are_repaired_keeping_every_intact_round(tmp_path):
     cfg = L.make_config("tiny", **QUICK)
-    run = L.run_experiment(cfg, root=tmp_path, progress=False, stop_after=2)
-    (run.path / "records.jsonl").write_text('{"round": 0, "tick')
-    with pytest.raises(LthsirenError, match=r"records.jsonl is damaged.*--force"):
-        L.run_experiment(cfg, root=tmp_path, progress=False)
-    L.run_experiment(cfg, root=tmp_path, progress=False, stop_after=2, force=True)
-    (run.path / run.round_file(1)).write_bytes(b"not a torch file")
-    with pytest.raises(LthsirenError, match=r"round_01.pt is damaged.*--force"):
-        L.run_experiment(cfg, root=tmp_path, progress=False)
+    whole = L.run_experiment(cfg, root=tmp_path / "whole", progress=False).records()
+    run = L.run_experiment(cfg, root=tmp_path, progress=False, stop_after=4)
+    before = run.records()
+    (run.path / run.round_file(2)).write_bytes(b"not a torch file")
+    notes = []
+    L.run_experiment(cfg, root=tmp_path, progress=False, notify=notes.append)
+    assert any(
+        "round_02.pt" in n and "kept rounds 0 to 1, resuming from round 2" in n for n in notes
+    )
+    assert run.records()[:6] == before[:6]  # rounds 0 and 1 kept as they were, seconds too
+    assert _stable(run.records()) == _stable(whole)
+    # a damaged last line of the records: the rounds before it are kept
+    lines = (run.path / "records.jsonl").read_text().splitlines()
+    (run.path / "records.jsonl").write_text("\n".join(lines[:-2] + ['{"round": 5, "tick']))
+    notes.clear()
+    L.run_experiment(cfg, root=tmp_path, progress=False, notify=notes.append)
+    assert any("records.jsonl (line 17 on)" in n and "kept rounds 0 to 4" in n for n in notes)
+    assert _stable(run.records()) == _stable(whole)
 
 
 def test_seeds_batch_together(tmp_path):

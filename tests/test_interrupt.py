@@ -101,15 +101,26 @@ def test_damaged_results_through_the_cli(tmp_path):
     assert subprocess.run([*base, "3"], env=env, capture_output=True, timeout=120).returncode == 0
     run_dir = next((tmp_path / "runs").glob("tiny-*"))
     # Extending the run to 5 rounds resumes from round 2, the last complete one: damage it.
+    # The rerun keeps rounds 0 and 1, says so, and trains rounds 2 to 4.
     (run_dir / "rounds" / "round_02.pt").write_bytes(b"\x00garbage")
+    kept = _records(run_dir)[:6]
     proc = subprocess.run([*base, "5"], env=env, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2
-    err = proc.stderr.strip()
-    assert len(err.splitlines()) == 1 and "Traceback" not in err
-    assert "round_02.pt is damaged" in err and "--force" in err
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "round_02.pt" in proc.stdout and "kept rounds 0 to 1, resuming from round 2" in proc.stdout
+    )
+    assert _records(run_dir)[:6] == kept and len(_records(run_dir)) == 5 * 3
+    # what cannot be read is damage, named with the repair and --force as the ways out
     (run_dir / "records.jsonl").write_text("{not json")
+    proc = subprocess.run(
+        [*base[:3], "show", str(run_dir)], env=env, capture_output=True, text=True, timeout=120
+    )
+    err = proc.stderr.strip()
+    assert proc.returncode == 2 and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert "records.jsonl is damaged" in err and "repair" in err and "--force" in err
     proc = subprocess.run([*base, "5"], env=env, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 2 and "records.jsonl is damaged" in proc.stderr
+    assert proc.returncode == 0, proc.stderr
+    assert "no round could be kept" in proc.stdout
     proc = subprocess.run(
         [*base, "5", "--force"], env=env, capture_output=True, text=True, timeout=120
     )

@@ -48,6 +48,24 @@ BAD_SETTINGS = [
     (dict(model="relu-ff", depth=2), None, "depth >= 3"),
     (dict(ff_sigma=0.0), None, "ff_sigma must be positive"),
     (dict(ff_sigma=-1.0), None, "ff_sigma must be positive"),
+    # what would allocate terabytes is refused with the estimate, before anything is allocated
+    (dict(width=100_000), ["--width", "100000"], "TB of memory"),
+    (dict(seeds=tuple(range(2000)), width=4096), None, "of memory"),
+    # what the generators and the round loop cannot take, refused up front
+    (dict(seeds=(2**32,)), ["--seeds", str(2**32)], "--seeds must be whole numbers from 0"),
+    (dict(seeds=(-1,)), ["--seeds", "-1"], "--seeds must be whole numbers from 0"),
+    (dict(rewind="step:\u00b2"), ["--rewind", "step:\u00b2"], "is not valid"),
+    (dict(omega_0=float("inf")), None, "omega_0 must be a finite number"),
+    (dict(omega_0=float("nan")), None, "omega_0 must be a finite number"),
+    (dict(lr=float("nan")), ["--lr", "nan"], "--lr must be a finite number"),
+    (dict(ff_sigma=float("inf")), None, "ff_sigma must be a finite number"),
+    # Python types that would be misread
+    (dict(strategies="smallest"), None, "strategies must be a list of names"),
+    (dict(seeds="10"), None, "--seeds must be a list of whole numbers"),
+    (dict(rounds=2.5), None, "--rounds must be a whole number"),
+    (dict(steps=10.0), None, "--steps must be a whole number"),
+    (dict(side="32"), None, "--side must be a whole number"),
+    (dict(width=True), None, "--width must be a whole number"),
 ]
 if not torch.cuda.is_available():
     BAD_SETTINGS.append((dict(device="cuda"), ["--device", "cuda"], "use --device cpu"))
@@ -55,7 +73,7 @@ if not torch.cuda.is_available():
 
 def _id(row):
     kw = row[0]
-    return ",".join(f"{k}={v}" for k, v in kw.items())
+    return ",".join(f"{k}={str(v)[:20]!r}" for k, v in kw.items())
 
 
 @pytest.mark.parametrize("kw,args,message", BAD_SETTINGS, ids=[_id(r) for r in BAD_SETTINGS])

@@ -21,7 +21,7 @@ import zlib
 import numpy as np
 
 from ..errors import LthsirenError
-from .registry import F16, F32, U8, U16, U32, Codec, Shapes, register_codec, split
+from .registry import F16, F32, U8, U16, U32, Codec, Shapes, payload_limit, register_codec, split
 
 #
 # payload = one index block per layer, then the values. An index block starts with a tag byte:
@@ -262,11 +262,6 @@ def _sparse_decode(values: str, payload: bytes, shapes: Shapes):
 _LZMA_FILTERS = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME}]
 
 
-def _raw_limit(shapes: Shapes) -> int:
-    """More bytes than any payload of the csr family for these shapes can hold."""
-    return 64 + sum(16 + 8 * o + 8 * o * i for o, i in shapes)
-
-
 def _pack(packer: str | None, raw: bytes) -> bytes:
     if packer == "zlib":
         c = zlib.compressobj(9, zlib.DEFLATED, -15, 9)
@@ -279,7 +274,7 @@ def _pack(packer: str | None, raw: bytes) -> bytes:
 def _unpack(packer: str | None, data: bytes, shapes: Shapes) -> bytes:
     if packer is None:
         return data
-    limit = _raw_limit(shapes)
+    limit = payload_limit(shapes)
     try:
         if packer == "zlib":
             d = zlib.decompressobj(-15)

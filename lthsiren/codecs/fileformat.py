@@ -6,11 +6,20 @@ and a CRC-32 of header and payload. A file that is truncated, damaged, of anothe
 or not an lthsiren file at all raises :class:`~lthsiren.errors.LthsirenError` with one line naming
 the problem, and so does a payload that passes the checksum but does not describe a network of
 the header's shapes. The lossless codecs give the weights back bit-identical. Notebook 05.
+
+Nothing a file declares is allocated before it is bounded: at most :data:`MAX_LAYERS` layers and
+:data:`MAX_WEIGHTS` weights in all (64 MiB of float32, 84 times the SPEC's network), a finite
+positive omega_0, and a payload no longer than the codec could write for those shapes; a file
+longer than any such file is refused before it is read. Read as a SIREN to draw
+(``load(path, siren=True)``), a file must also map 2 inputs to 1 or 3 channels through hidden
+layers at most :data:`MAX_WIDTH` wide. So a 60-byte file cannot make ``render`` allocate
+gigabytes.
 """
 
 from __future__ import annotations
 
 import lzma
+import math
 import struct
 import zlib
 from dataclasses import dataclass
@@ -21,7 +30,7 @@ import torch
 
 from ..errors import LthsirenError
 from ..ticket import TicketParams
-from .registry import BEST, CODECS, Shapes, check_network, get_codec
+from .registry import BEST, CODECS, Shapes, check_network, get_codec, payload_limit
 
 MAGIC = b"LTHSIREN"
 FORMAT_VERSION = 1
@@ -33,6 +42,15 @@ SUFFIX = ".lths"
 _HEAD = struct.Struct("<8sH16sdH")
 _SHAPE = struct.Struct("<II")
 _TAIL = struct.Struct("<QI")
+
+MAX_LAYERS = 64
+MAX_WEIGHTS = 2**24
+MAX_WIDTH = 4096  # hidden neurons per layer of a SIREN to draw
+
+
+def max_file_bytes() -> int:
+    """More bytes than any file this version reads."""
+    return header_size(MAX_LAYERS) + 64 + 16 * MAX_LAYERS + 16 * MAX_WEIGHTS
 
 
 def header_size(n_layers: int) -> int:
@@ -53,6 +71,13 @@ def encode(params, mask=None, omega_0: float = 30.0, codec: str = "coo") -> byte
         return min(_candidates(params, mask, omega_0, lossless=codec == "best").values(), key=len)
     spec = get_codec(codec)
     weights, biases, masks = check_network(params, mask)
+    if not (math.isfinite(omega_0) and omega_0 > 0):
+        raise LthsirenError(f"omega_0 must be a finite positive number, got {omega_0}")
+    if len(weights) > MAX_LAYERS or sum(w.size for w in weights) > MAX_WEIGHTS:
+        raise LthsirenError(
+            f"a network file holds at most {MAX_LAYERS} layers and {MAX_WEIGHTS:,} weights; "
+            "this network is larger"
+        )
     payload = spec.encode(weights, biases, masks)
     head = _HEAD.pack(
         MAGIC, FORMAT_VERSION, spec.name.encode("ascii"), float(omega_0), len(weights)
@@ -127,8 +152,9 @@ class _Header:
     payload_bytes: int
 
 
-def _parse_header(data: bytes, source: str) -> _Header:
-    """Check magic, version, lengths and checksum; return the header's fields."""
+def _parse_header(data: bytes, source: str, siren: bool = False) -> _Header:
+    """Check magic, version, lengths, checksum and bounds (module doc); return the header's
+    fields. ``siren``: also check the shapes of a SIREN that can be drawn."""
     again = "; export the network again"
     if not data:
         raise _fail(source, "is empty, not an lthsiren network file" + again)
@@ -144,6 +170,10 @@ def _parse_header(data: bytes, source: str) -> _Header:
             source,
             f"has format version {version}, but this lthsiren reads version {FORMAT_VERSION} "
             "(written by another lthsiren version, or damaged)",
+        )
+    if n_layers > MAX_LAYERS:
+        raise _fail(
+            source, f"declares {n_layers} layers; a network file holds at most {MAX_LAYERS}"
         )
     size = header_size(n_layers)
     if len(data) < size:
@@ -175,17 +205,43 @@ def _parse_header(data: bytes, source: str) -> _Header:
         )
     if n_layers == 0 or any(o == 0 or i == 0 for o, i in shapes):
         raise _fail(source, f"is damaged: its layer shapes {shapes} describe no network")
-    if any(i != prev for (_, i), (prev, _) in zip(shapes[1:], shapes)) or (
-        sum(o * i for o, i in shapes) >= 2**31
-    ):
+    if any(i != prev for (_, i), (prev, _) in zip(shapes[1:], shapes)):
         raise _fail(source, f"is damaged: its layer shapes {shapes} do not make one network")
+    if sum(o * i for o, i in shapes) > MAX_WEIGHTS:
+        raise _fail(
+            source,
+            f"declares {sum(o * i for o, i in shapes):,} weights; a network file holds at most "
+            f"{MAX_WEIGHTS:,}",
+        )
+    if payload_bytes > payload_limit(shapes):
+        raise _fail(source, f"is damaged: {payload_bytes:,} payload bytes for layers {shapes}")
+    if not (math.isfinite(omega_0) and omega_0 > 0):
+        raise _fail(source, f"is damaged: its omega_0 ({omega_0}) is not a positive number")
+    if siren:
+        _check_siren([tuple(s) for s in shapes], source)
     return _Header(name, omega_0, [tuple(s) for s in shapes], size, payload_bytes)
 
 
-def decode(data: bytes, source: str = "the data") -> Decoded:
-    """Bytes made by :func:`encode` -> :class:`Decoded`. ``source`` names the data in errors."""
+def _check_siren(shapes: Shapes, source: str) -> None:
+    if shapes[0][1] != 2:
+        raise _fail(
+            source,
+            f"maps {shapes[0][1]} inputs, not 2-D pixel coordinates; it cannot be drawn "
+            "as an image",
+        )
+    if shapes[-1][0] not in (1, 3):
+        raise _fail(source, f"outputs {shapes[-1][0]} channels; an image needs 1 or 3")
+    if max(o for o, _ in shapes[:-1]) > MAX_WIDTH:
+        raise _fail(
+            source, f"has a hidden layer wider than {MAX_WIDTH} neurons, more than a SIREN to draw"
+        )
+
+
+def decode(data: bytes, source: str = "the data", siren: bool = False) -> Decoded:
+    """Bytes made by :func:`encode` -> :class:`Decoded`. ``source`` names the data in errors;
+    ``siren`` checks that the network is a SIREN that can be drawn (module doc)."""
     data = bytes(data)
-    head = _parse_header(data, source)
+    head = _parse_header(data, source, siren)
     payload = data[head.size :]
     try:
         weights, biases, masks = CODECS[head.codec].decode(payload, head.shapes)
@@ -217,18 +273,26 @@ def decode(data: bytes, source: str = "the data") -> Decoded:
 
 def save(path, params, mask=None, omega_0: float = 30.0, codec: str = "coo") -> int:
     """Encode one ticket into ``path`` (written atomically); returns the bytes written."""
-    from ..store import atomic_write
+    from ..atomic import atomic_write
 
     data = encode(params, mask, omega_0, codec)
     atomic_write(Path(path), lambda tmp: Path(tmp).write_bytes(data))
     return len(data)
 
 
-def load(path) -> Decoded:
-    """Read a file written by :func:`save`."""
+def load(path, siren: bool = False) -> Decoded:
+    """Read a file written by :func:`save` (``siren``: as :func:`decode`). Only a regular file
+    no longer than :func:`max_file_bytes` is read."""
     p = Path(path)
     if not p.exists():
         raise LthsirenError(f"network file not found: {p}")
     if p.is_dir():
         raise LthsirenError(f"{p} is a directory, not a network file")
-    return decode(p.read_bytes(), source=str(p))
+    if not p.is_file():  # a FIFO or a device would block or never end
+        raise LthsirenError(f"{p} is not a regular file; pass a network file")
+    if p.stat().st_size > max_file_bytes():
+        raise LthsirenError(
+            f"{p} is {p.stat().st_size:,} bytes, longer than any network file; pass a file "
+            "written by 'lthsiren export'"
+        )
+    return decode(p.read_bytes(), source=str(p), siren=siren)

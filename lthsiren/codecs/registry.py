@@ -74,6 +74,13 @@ def get_codec(name: str) -> Codec:
     return CODECS[name]
 
 
+def payload_limit(shapes: Shapes) -> int:
+    """More bytes than any codec's payload for a network of ``shapes`` can hold (8 per weight
+    and per bias, plus each layer's tags, counts and scales): the bound on a declared payload
+    and on what a packed payload may unpack to."""
+    return 64 + sum(16 + 8 * o + 8 * o * i for o, i in shapes)
+
+
 def read(payload: bytes, offset: int, dtype: np.dtype, count: int) -> tuple[np.ndarray, int]:
     """``count`` items of ``dtype`` from ``payload`` at ``offset``, and the offset after them."""
     end = offset + count * dtype.itemsize

@@ -23,7 +23,9 @@ def render(params, side: int, omega_0: float = 30.0, device=None) -> torch.Tenso
     device = torch.device(device) if device is not None else layers[0][0].device
     layers = [(w.to(device), b.to(device)) for w, b in layers]
     coords = coordinate_grid(side).to(device)
-    out = forward(layers, coords, omega_0, tile=TILE)
+    # TILE pixels at width 256; fewer through wider layers, so memory stays bounded
+    widest = max(w.shape[0] for w, _ in layers)
+    out = forward(layers, coords, omega_0, tile=max(1024, TILE * 256 // max(widest, 256)))
     return out.cpu().reshape(side, side, out.shape[-1])
 
 

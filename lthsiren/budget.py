@@ -1,0 +1,98 @@
+"""What a run will cost, known before it starts: the memory it needs, and what its pruning
+schedule does.
+
+:func:`estimate_bytes` adds up what a run holds at once: per ticket, every weight about
+:data:`PARAM_COPIES` times in float32 (the engine's weights, gradient, Adam moments, mask and
+scratch buffer, and the copies kept on the CPU: ``theta0``, the start of the round, the trained
+weights, the masks, the round file being written), per ticket the reconstruction twice and the
+pixel-wise output, once the target, the coordinates (or a ReLU network's Fourier features), and
+one tile of activations (:func:`lthsiren.engine.tile_rows`). :func:`check_memory` refuses
+settings whose estimate exceeds the device's memory (the machine's RAM for the CPU, the GPU's for
+CUDA), with the estimate in the message, before anything is allocated: ``--width 100000`` is
+one line, not an attempt to allocate terabytes. :func:`prune_notes` says when ``--fraction``
+removes no weight in a round, or when the rounds run past the point where nothing is left.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+from .engine import tile_rows
+from .errors import LthsirenError
+from .model import layer_sizes, relu_layer_sizes
+
+PARAM_COPIES = 16
+
+
+def layers(cfg) -> list[tuple[int, int]]:
+    """(n_in, n_out) of each Linear layer of ``cfg``'s network."""
+    if cfg.model == "relu-ff":
+        return relu_layer_sizes(cfg.width, cfg.depth)
+    return layer_sizes(cfg.width, cfg.depth)
+
+
+def estimate_bytes(cfg) -> int:
+    """About how many bytes a run of ``cfg`` holds at its peak (see the module's doc)."""
+    sizes = layers(cfg)
+    tickets = len(cfg.tickets())
+    params = sum(i * o + o for i, o in sizes)
+    pixels = cfg.side * cfg.side
+    hidden = [o for _, o in sizes[:-1]] or [1]
+    rows = tile_rows(pixels, hidden, torch.device("cpu"))  # a GPU tiles to fit its memory
+    activations = rows * (2 * sum(hidden) + 2 * max(hidden) + 1)
+    inputs = pixels * sizes[0][0]
+    return 4 * (
+        PARAM_COPIES * tickets * params + 9 * tickets * pixels + 10 * pixels + inputs + activations
+    )
+
+
+def device_memory(device: torch.device) -> int | None:
+    """Bytes of memory on ``device`` (None where it cannot be told)."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_properties(device).total_memory
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        return None
+
+
+def _size(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:.3g} {unit}" if unit != "B" else f"{int(n)} B"
+        n /= 1000
+    raise AssertionError  # pragma: no cover
+
+
+def check_memory(cfg, device: torch.device) -> None:
+    """Refuse ``cfg`` if its estimate does not fit ``device``'s memory."""
+    need, have = estimate_bytes(cfg), device_memory(device)
+    if have is not None and need > have:
+        where = "this GPU" if device.type == "cuda" else "this machine"
+        raise LthsirenError(
+            f"these settings need about {_size(need)} of memory ({len(cfg.tickets())} tickets, "
+            f"width {cfg.width}, {cfg.side}x{cfg.side} pixels), more than the {_size(have)} of "
+            f"{where}; use a smaller --width or --side, or fewer --seeds or --strategies"
+        )
+
+
+def prune_notes(cfg) -> list[str]:
+    """Notes on a schedule whose ``--fraction`` stops removing weights before the last round."""
+    alive = sum(i * o for i, o in layers(cfg))
+    for k in range(cfg.rounds - 1):
+        removed = int(round(cfg.prune_fraction * alive))
+        if alive == 0:
+            return [
+                f"no weight is left from round {k} on: rounds {k} to {cfg.rounds - 1} have "
+                "nothing to prune and train biases alone (use fewer --rounds)"
+            ]
+        if removed == 0:
+            return [
+                f"--fraction {cfg.prune_fraction:g} removes no weight of the {alive:,} alive "
+                f"after round {k}: rounds {k + 1} to {cfg.rounds - 1} repeat its mask (use a "
+                "larger --fraction or fewer --rounds)"
+            ]
+        alive -= removed
+    return []
