@@ -1,9 +1,10 @@
 """Project the full ``blog`` experiment (256x256, width 256, 1,000 steps x 21 rounds, 3 tickets)
 on a CPU: the engine with every weight paid for against structure-aware training.
 
-A real ``blog`` round takes 15-40 minutes on a 2-core CPU, so this times a few steps of rounds 0,
-10 and 20 (by default) for both, interleaved and repeated (median), and projects each round to
-1,000 steps; rounds in between are interpolated linearly between the measured ones. The masks
+A real ``blog`` round takes 15-40 minutes on a 2-core CPU, so this times a few steps of some
+rounds (by default 0, 1, 2, 5, 10, 15 and 20) for both, interleaved and repeated (median), and
+projects each round to 1,000 steps; rounds in between are interpolated linearly between the
+measured ones. The masks
 come from a ``blog``-size run with ``--mask-steps`` steps per round (default 1, so it finishes in
 minutes): its pruning follows the weights' magnitudes after that little training, so which
 neurons die may differ from a fully trained run's, and the projection of the structure-aware
@@ -31,7 +32,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=3, help="timed steps per round and engine")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--rounds", type=int, nargs="+", default=[0, 10, 20])
+    ap.add_argument("--rounds", type=int, nargs="+", default=[0, 1, 2, 5, 10, 15, 20])
     ap.add_argument("--mask-steps", type=int, default=1, help="steps per round of the mask run")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--root", default=None, help="results store for the mask run")

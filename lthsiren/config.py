@@ -256,7 +256,10 @@ def check(cfg: Config) -> None:
 
 
 def resolve_device(name: str) -> torch.device:
-    """``auto`` -> cuda if available, else cpu; a CUDA request without CUDA is an error."""
+    """``auto`` -> ``$LTHSIREN_DEVICE`` if set, else cuda if available, else cpu; a CUDA request
+    without CUDA is an error."""
+    if name == "auto":
+        name = os.environ.get("LTHSIREN_DEVICE") or "auto"
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:

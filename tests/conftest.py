@@ -8,6 +8,16 @@ from lthsiren.pruning import prune_step
 from lthsiren.ticket import full_mask, stack
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cpu_by_default():
+    """Every run a test makes with ``device="auto"`` goes to the CPU, where runs are compared bit
+    for bit, so a machine with CUDA runs the very same comparisons; the ``gpu``-marked tests ask
+    for ``cuda`` by name."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LTHSIREN_DEVICE", "cpu")
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path, monkeypatch):
     # No test may write into the repository's runs/ or the user's download cache.

@@ -1,7 +1,9 @@
+import pytest
 import torch
 
 import lthsiren as L
 from lthsiren.config import default_preset
+from lthsiren.errors import LthsirenError
 
 
 def test_presets():
@@ -30,3 +32,14 @@ def test_key_ignores_rounds_and_device_but_not_training_settings():
     assert a.key("x") == L.make_config("tiny", rounds=5, device="cpu").key("x")
     assert a.key("x") != L.make_config("tiny", steps=151).key("x")
     assert a.key("x") != a.key("y")  # another image
+
+
+def test_auto_device_follows_lthsiren_device(monkeypatch):
+    from lthsiren.config import resolve_device
+
+    monkeypatch.setenv("LTHSIREN_DEVICE", "cpu")
+    assert resolve_device("auto").type == "cpu"
+    monkeypatch.setenv("LTHSIREN_DEVICE", "tpu")
+    with pytest.raises(LthsirenError, match="unknown device 'tpu'"):
+        resolve_device("auto")
+    assert resolve_device("cpu").type == "cpu"  # a device named outright wins
