@@ -52,8 +52,9 @@ def _parser() -> argparse.ArgumentParser:
         "--strategies",
         nargs="+",
         metavar="S",
-        help="any of smallest (winner), random, largest (loser), reinit (the winner's mask "
-        "with re-drawn weights: a control)",
+        help="any of smallest (winner), random, largest (loser); the controls reinit (the "
+        "winner's mask, re-drawn weights) and budget (a random mask with the winner's per-layer "
+        "counts); smallest-layer, largest-layer (ranked within each layer), largest-not-first",
     )
     r.add_argument("--seeds", nargs="+", type=int, metavar="N", help="init seeds (default: 0)")
     r.add_argument("--rounds", type=int, help="pruning rounds including the dense round 0")
@@ -84,7 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     e.add_argument("run_dir", nargs="?", help="a run folder made by 'lthsiren run'")
     e.add_argument("--round", type=int, help="pruning round (default: the last complete one)")
-    e.add_argument("--ticket", default="winner", help="winner, random, loser or reinit")
+    e.add_argument("--ticket", default="winner", help="a ticket name: winner, random, loser, ...")
     e.add_argument("--seed", type=int, help="init seed of the ticket (default: the run's first)")
     e.add_argument("--codec", default="best", help="a codec of --list-codecs, best or best-lossy")
     e.add_argument("-o", "--output", help="the file to write (e.g. winner.lths)")

@@ -30,7 +30,7 @@ from ._version import __version__
 from .data import MAX_SIDE, MIN_SIDE
 from .errors import LthsirenError
 from .model import MODELS
-from .ticket import ALL_STRATEGIES, STRATEGIES
+from .ticket import ALL_STRATEGIES, FOLLOWERS, STRATEGIES
 
 PRESETS: dict[str, dict] = {
     "tiny": dict(side=32, width=48, steps=150, lr=1e-3, ff_sigma=2.5),
@@ -223,8 +223,8 @@ def check(cfg: Config) -> None:
         )
     need(len(set(cfg.strategies)) == len(cfg.strategies), "--strategies lists a strategy twice")
     need(
-        "reinit" not in cfg.strategies or "smallest" in cfg.strategies,
-        "--strategies reinit follows the winner's mask: list smallest too",
+        not (set(cfg.strategies) & set(FOLLOWERS)) or "smallest" in cfg.strategies,
+        "--strategies reinit and budget follow the winner's mask: list smallest too",
     )
     need(
         cfg.model in MODELS,

@@ -24,8 +24,16 @@ from .compaction import is_whole, live_neurons, narrow, widen
 from .engine import TicketTrainer
 from .metrics import hfe, psnr
 from .model import activation, init_network, network_inputs
-from .pruning import prune_generator, prune_step, reinit_start, rewind
+from .pruning import (
+    budget_generator,
+    budget_mask,
+    prune_generator,
+    prune_step,
+    reinit_start,
+    rewind,
+)
 from .ticket import (
+    FOLLOWERS,
     TICKET_NAMES,
     BatchedParams,
     Mask,
@@ -53,18 +61,22 @@ def initial_masks(cfg, theta0: BatchedParams) -> Mask:
 
 def next_masks(cfg, trained: BatchedParams, masks: Mask, round_index: int) -> Mask:
     """Prune every ticket once, each by its own strategy: the masks for round ``round_index+1``.
-    A ``reinit`` ticket takes the new mask of its seed's winner."""
+    A ``reinit`` ticket takes the new mask of its seed's winner, a ``budget`` ticket a random mask
+    with that mask's per-layer alive counts."""
     tickets = cfg.tickets()
     per_ticket: list = [None] * len(tickets)
     for t, (strategy, seed) in enumerate(tickets):
-        if strategy == "reinit":
+        if strategy in FOLLOWERS:
             continue
         weights = weights_of(trained, t)
         gen = prune_generator(seed, round_index)
         per_ticket[t] = prune_step(weights, mask_of(masks, t), strategy, cfg.prune_fraction, gen)
     for t, (strategy, seed) in enumerate(tickets):
+        winner = per_ticket[ticket_index(cfg, "smallest", seed)] if strategy in FOLLOWERS else None
         if strategy == "reinit":
-            per_ticket[t] = [m.clone() for m in per_ticket[ticket_index(cfg, "smallest", seed)]]
+            per_ticket[t] = [m.clone() for m in winner]
+        elif strategy == "budget":
+            per_ticket[t] = budget_mask(winner, budget_generator(seed, round_index))
     return stack_masks(per_ticket)
 
 

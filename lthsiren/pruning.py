@@ -25,16 +25,29 @@ import torch
 
 from .errors import LthsirenError
 from .model import init_network
-from .ticket import STRATEGIES, Mask, TicketParams
+from .ticket import SCOPED_STRATEGIES, STRATEGIES, Mask, TicketParams
 
 REINIT_SEED_OFFSET = 2_000_003
 RANDOM_SEED_OFFSET = 1_000_003
+BUDGET_SEED_OFFSET = 3_000_017
+PRUNING_RULES = STRATEGIES + SCOPED_STRATEGIES
 
 
 def check_strategy(strategy: str) -> str:
-    if strategy not in STRATEGIES:
-        raise LthsirenError(f"unknown strategy {strategy!r}: choose from {', '.join(STRATEGIES)}")
+    if strategy not in PRUNING_RULES:
+        raise LthsirenError(
+            f"unknown strategy {strategy!r}: choose from {', '.join(PRUNING_RULES)}"
+        )
     return strategy
+
+
+def _groups(strategy: str, n_layers: int) -> list[list[int]]:
+    """The layers ranked together: all of them (global), each alone, or all but the first."""
+    if strategy.endswith("-layer"):
+        return [[l] for l in range(n_layers)]
+    if strategy.endswith("-not-first"):
+        return [list(range(1, n_layers))]
+    return [list(range(n_layers))]
 
 
 def prune_step(
@@ -44,36 +57,38 @@ def prune_step(
     fraction: float = 0.2,
     generator: torch.Generator | None = None,
 ) -> list[torch.Tensor]:
-    """One global pruning step for one network: the new mask.
+    """One pruning step for one network: the new mask.
 
     Removes ``round(fraction * alive)`` of the alive weights, chosen by ``strategy`` among the
-    alive weights of all layers together. ``weights`` are the trained weights (nn.Linear layout),
-    ``mask`` the current one; ``generator`` drives the ``random`` strategy.
+    alive weights of all layers together (``smallest``, ``random``, ``largest``), of each layer
+    on its own (``*-layer``: the count is per layer) or of every layer but the first
+    (``largest-not-first``). ``weights`` are the trained weights (nn.Linear layout), ``mask`` the
+    current one; ``generator`` drives the ``random`` strategy.
     """
     check_strategy(strategy)
     if not 0.0 < fraction < 1.0:
         raise ValueError(f"prune fraction must be in (0, 1), got {fraction}")
-    flat_w = torch.cat([w.detach().reshape(-1).float().cpu() for w in weights])
-    flat_m = torch.cat([m.reshape(-1).bool().cpu() for m in mask])
-    alive = flat_m.nonzero().squeeze(1)
-    n_remove = int(round(fraction * alive.numel()))
-    if n_remove == 0:
-        return [m.clone().bool() for m in mask]
-    if strategy == "random":
-        pick = torch.randperm(alive.numel(), generator=generator)[:n_remove]
-    else:
-        # Rank only the alive weights: pruned zeros would otherwise win every "smallest" ranking.
-        magnitude = flat_w[alive].abs()
-        pick = torch.topk(
-            magnitude, n_remove, largest=(strategy == "largest"), sorted=False
-        ).indices
-    new = flat_m.clone()
-    new[alive[pick]] = False
-    out, off = [], 0
-    for m in mask:
-        out.append(new[off : off + m.numel()].view(m.shape).to(m.device))
-        off += m.numel()
-    return out
+    out = [m.reshape(-1).bool().cpu().clone() for m in mask]
+    for group in _groups(strategy, len(mask)):
+        flat_w = torch.cat([weights[l].detach().reshape(-1).float().cpu() for l in group])
+        flat_m = torch.cat([out[l] for l in group])
+        alive = flat_m.nonzero().squeeze(1)
+        n_remove = int(round(fraction * alive.numel()))
+        if n_remove == 0:
+            continue
+        if strategy == "random":
+            pick = torch.randperm(alive.numel(), generator=generator)[:n_remove]
+        else:
+            # Rank only the alive weights: pruned zeros would otherwise win every "smallest".
+            magnitude = flat_w[alive].abs()
+            largest = strategy.startswith("largest")
+            pick = torch.topk(magnitude, n_remove, largest=largest, sorted=False).indices
+        flat_m[alive[pick]] = False
+        off = 0
+        for l in group:
+            out[l] = flat_m[off : off + out[l].numel()]
+            off += out[l].numel()
+    return [o.view(m.shape).to(m.device) for o, m in zip(out, mask)]
 
 
 def rewind(theta0: TicketParams, mask: Mask) -> TicketParams:
@@ -104,3 +119,20 @@ def reinit_start(cfg, seed: int, round_index: int, mask: Mask) -> TicketParams:
     fresh = init_network(cfg, reinit_seed(seed, round_index))
     device = mask[0].device
     return rewind([(w.to(device), b.to(device)) for w, b in fresh], mask)
+
+
+def budget_generator(seed: int, round_index: int) -> torch.Generator:
+    """The ``budget`` control's RNG, a function of (seed, round) only (resumes draw the same)."""
+    return torch.Generator().manual_seed(BUDGET_SEED_OFFSET * (seed + 1) + round_index)
+
+
+def budget_mask(winner: Mask, generator: torch.Generator) -> Mask:
+    """A uniformly random mask with exactly ``winner``'s alive count in every layer: the
+    per-layer budget of the winning ticket without its choice of weights."""
+    out = []
+    for m in winner:
+        keep = torch.randperm(m.numel(), generator=generator)[: int(m.sum())]
+        new = torch.zeros(m.numel(), dtype=torch.bool)
+        new[keep] = True
+        out.append(new.view(m.shape).to(m.device))
+    return out

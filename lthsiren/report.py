@@ -13,7 +13,16 @@ import numpy as np
 from .ticket import ALL_STRATEGIES, TICKET_NAMES
 
 TICKET_ORDER = [TICKET_NAMES[s] for s in ALL_STRATEGIES]
-COLORS = {"winner": "tab:green", "random": "tab:blue", "loser": "tab:red", "reinit": "tab:purple"}
+COLORS = {
+    "winner": "tab:green",
+    "random": "tab:blue",
+    "loser": "tab:red",
+    "reinit": "tab:purple",
+    "budget": "tab:orange",
+    "winner-layer": "tab:olive",
+    "loser-layer": "tab:brown",
+    "loser-not-first": "tab:pink",
+}
 SHOW_ROUNDS = (0, 1, 2, 5, 10, 17, 20)
 
 

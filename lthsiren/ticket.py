@@ -15,7 +15,12 @@ strategy       ticket      each round removes
 ``random``     random      a uniformly random share (the control)
 ``largest``    loser       the largest ``|w|`` ("anti-IMP")
 ``reinit``     reinit      as the winner, survivors re-drawn (a control, notebook 06)
+``budget``     budget      a random mask with the winner's alive count in every layer
 =============  ==========  ==================================================================
+
+and, ranking within a narrower scope: ``smallest-layer`` / ``largest-layer`` (the smallest or
+largest ``|w|`` of each layer, 20% of each layer's alive weights) and ``largest-not-first``
+(the largest across every layer but the first, which keeps all of its weights).
 """
 
 from __future__ import annotations
@@ -30,8 +35,23 @@ BatchedParams = list[tuple[torch.Tensor, torch.Tensor]]  # [(W [T, out, in], b [
 Mask = list[torch.Tensor]  # bool [out, in] per layer (batched: [T, out, in])
 
 STRATEGIES = ("smallest", "random", "largest")
-ALL_STRATEGIES = STRATEGIES + ("reinit",)
-TICKET_NAMES = {"smallest": "winner", "random": "random", "largest": "loser", "reinit": "reinit"}
+# Pruning rules beyond the three: the same magnitude ranking within each layer, or across every
+# layer but the first (notebook 06 asks whether magnitude acts as frequency inside a layer).
+SCOPED_STRATEGIES = ("smallest-layer", "largest-layer", "largest-not-first")
+# Controls that follow the winner of their seed: its mask with re-drawn weights, and a random
+# mask with exactly its per-layer alive counts (is it the weights, or each layer's budget?).
+FOLLOWERS = ("reinit", "budget")
+ALL_STRATEGIES = STRATEGIES + FOLLOWERS + SCOPED_STRATEGIES
+TICKET_NAMES = {
+    "smallest": "winner",
+    "random": "random",
+    "largest": "loser",
+    "reinit": "reinit",
+    "budget": "budget",
+    "smallest-layer": "winner-layer",
+    "largest-layer": "loser-layer",
+    "largest-not-first": "loser-not-first",
+}
 STRATEGY_OF = {name: strategy for strategy, name in TICKET_NAMES.items()}
 
 
@@ -107,7 +127,7 @@ def ticket_index(cfg, ticket: str = "winner", seed: int | None = None) -> int:
     if (strategy, seed) not in tickets:
         have = ", ".join(f"{TICKET_NAMES[s]} seed {n}" for s, n in tickets)
         raise LthsirenError(
-            f"the run has no {ticket} ticket of seed {seed}: it holds {have} (--ticket takes "
-            "winner, random, loser or reinit)"
+            f"the run has no {ticket} ticket of seed {seed}: it holds {have} (pass one of "
+            "these names to --ticket and --seed)"
         )
     return tickets.index((strategy, seed))

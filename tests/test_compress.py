@@ -498,7 +498,7 @@ def test_ticket_index_names_tickets(tmp_path):
     assert L.ticket_index(cfg, "random", 3) == L.ticket_index(cfg, "random", seed=3)
     with pytest.raises(LthsirenError, match="no winner ticket of seed 5"):
         L.ticket_index(cfg, "winner", 5)
-    with pytest.raises(LthsirenError, match="--ticket takes winner, random, loser or reinit"):
+    with pytest.raises(LthsirenError, match="pass one of these names to --ticket and --seed"):
         L.ticket_index(cfg, "champion")
 
 
