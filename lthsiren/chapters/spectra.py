@@ -96,7 +96,8 @@ def masked(params, mask) -> list[tuple[torch.Tensor, torch.Tensor]]:
 def run_spectra(run, rounds=(1, 2), strategies=("smallest", "random", "largest")) -> list[dict]:
     """Layer spectra of a stored run, one row per (stage, ticket, seed, layer):
 
-    - ``dense``: the dense net trained in round 0;
+    - ``dense``: the dense net trained in round 0 (every ticket of a seed has the same one; the
+      rows name the first of ``strategies``);
     - ``pruned``: round ``k``'s mask applied to the weights trained in round ``k - 1``, nothing
       retrained (what the prune itself removed);
     - ``retrained``: the ticket trained in round ``k`` (rewound and trained under that mask).
@@ -121,8 +122,8 @@ def run_spectra(run, rounds=(1, 2), strategies=("smallest", "random", "largest")
             )
 
     for seed in cfg.seeds:
-        t = ticket_index(cfg, "smallest", seed)
-        add("dense", 0, "smallest", seed, unstack(states[0][1], t))
+        t = ticket_index(cfg, strategies[0], seed)
+        add("dense", 0, strategies[0], seed, unstack(states[0][1], t))
         for k in rounds:
             masks = states[k][0]
             for strategy in strategies:
