@@ -186,7 +186,9 @@ def train_round(
     recon = trainer.predict()
     at = [trained_ids.index(t) for t in source]
     trained = full(out)
-    snapshot = None if snap is None else stack([full(snap)[i] for i in at])
+    if snap is not None:
+        snap = full(snap)
+    snapshot = None if snap is None else stack([snap[i] for i in at])
     return stack([trained[i] for i in at]), recon[at], snapshot
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from cli_checks import one_line_error
 from PIL import Image
 
 import lthsiren as L
@@ -32,12 +33,6 @@ def _cli(tmp_path, capsys, *args):
     rc = main([*args, "--out", str(tmp_path / "runs")] if args[0] == "run" else list(args))
     out = capsys.readouterr()
     return rc, out.out, out.err.strip()
-
-
-def _one_line(rc, err, *fragments):
-    assert rc == 2, err
-    assert len(err.splitlines()) == 1 and err.startswith("lthsiren: error: "), err
-    assert "Traceback" not in err and all(f in err for f in fragments), err
 
 
 def _noise(h, w, seed=0):
@@ -60,7 +55,7 @@ def test_image_that_is_not_a_regular_file_is_refused_without_blocking(tmp_path, 
     else:
         path = Path("/dev/zero")  # reading it would never end
     rc, _, err = _cli(tmp_path, capsys, "run", *ARGS, "--rounds", "2", "--image", str(path))
-    _one_line(rc, err, "not a regular file", "--image")
+    one_line_error(rc, err, "not a regular file", "--image")
     assert not (tmp_path / "runs").exists()
 
 
@@ -97,7 +92,7 @@ def test_nan_pixels_are_refused_up_front(tmp_path, capsys):
     rc, _, err = _cli(
         tmp_path, capsys, "run", *ARGS, "--rounds", "2", "--image", str(tmp_path / "float.tif")
     )
-    _one_line(rc, err, "NaN or infinite pixel values")
+    one_line_error(rc, err, "NaN or infinite pixel values")
     assert not (tmp_path / "runs").exists()
 
 
@@ -107,7 +102,7 @@ def test_decompression_bomb_is_one_line(tmp_path, capsys, monkeypatch):
     rc, _, err = _cli(
         tmp_path, capsys, "run", *ARGS, "--rounds", "2", "--image", str(tmp_path / "bomb.png")
     )
-    _one_line(rc, err, "too many pixels to decode safely")
+    one_line_error(rc, err, "too many pixels to decode safely")
 
 
 def test_load_image_checks_its_side_and_takes_a_path(tmp_path):
@@ -201,7 +196,7 @@ def test_bad_downloads_end_in_one_line_and_cache_nothing(
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     rc, _, err = _cli(tmp_path, capsys, "run", *ARGS, "--rounds", "2", "--image", f"{base}/img.png")
-    _one_line(rc, err, f"could not download {base}/img.png", *fragments)
+    one_line_error(rc, err, f"could not download {base}/img.png", *fragments)
     cache = tmp_path / "cache"
     assert not cache.exists() or not any(cache.iterdir())  # no entry, no partial file
     assert not (tmp_path / "runs").exists()
@@ -261,7 +256,7 @@ def test_crafted_network_files_are_bounded_before_anything_is_allocated(
     path = tmp_path / "evil.lths"
     path.write_bytes(data)
     rc, _, err = _cli(tmp_path, capsys, "render", str(path), "-o", str(tmp_path / "x.png"))
-    _one_line(rc, err, message)
+    one_line_error(rc, err, message)
     assert not (tmp_path / "x.png").exists()
 
 
@@ -270,11 +265,11 @@ def test_render_reads_only_a_siren_it_can_draw(tmp_path, capsys):
     wide.write_bytes(_file([(5000, 2), (3, 5000)], bytes(4 * 5003)))
     assert C.load(wide).shapes == [(5000, 2), (3, 5000)]
     rc, _, err = _cli(tmp_path, capsys, "render", str(wide), "-o", str(tmp_path / "x.png"))
-    _one_line(rc, err, "wider than 4096 neurons")
+    one_line_error(rc, err, "wider than 4096 neurons")
     four = tmp_path / "four.lths"
     four.write_bytes(_file([(16, 2), (4, 16)], bytes(4 * 20)))
     rc, _, err = _cli(tmp_path, capsys, "render", str(four), "-o", str(tmp_path / "x.png"))
-    _one_line(rc, err, "outputs 4 channels")
+    one_line_error(rc, err, "outputs 4 channels")
 
 
 def test_encode_and_load_refuse_what_no_file_may_hold(tmp_path):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from cli_checks import one_line_error
 
 import lthsiren as L
 from lthsiren.atomic import writable_target
@@ -28,12 +29,6 @@ def _cli(capsys, *args):
     rc = main(list(args))
     out = capsys.readouterr()
     return rc, out.out, out.err.strip()
-
-
-def _one_line(rc, err, *fragments):
-    assert rc == 2, err
-    assert len(err.splitlines()) == 1 and err.startswith("lthsiren: error: "), err
-    assert "Traceback" not in err and all(f in err for f in fragments), err
 
 
 def _run_dir(cfg, root) -> RunDir:
@@ -71,7 +66,7 @@ def test_a_second_process_on_a_run_folder_is_refused_and_a_killed_holder_leaves_
         # the same settings with other rounds, or --force, while the holder "trains"
         for extra in (["--rounds", "2"], ["--rounds", "3"], ["--rounds", "2", "--force"]):
             rc, _, err = _cli(capsys, "run", *ARGS, *extra, "--out", str(root))
-            _one_line(rc, err, str(run.path), f"pid {holder.pid}")
+            one_line_error(rc, err, str(run.path), f"pid {holder.pid}")
         assert [p.name for p in run.path.iterdir()] == [".lock"]  # the refused runs wrote nothing
     finally:
         holder.kill()  # SIGKILL: no chance to unlock; the kernel drops the lock
@@ -118,7 +113,7 @@ def test_results_files_of_the_wrong_shape_are_damage_and_a_rerun_repairs_them(
     content(path) if callable(content) else path.write_text(content)
     for args in commands:
         rc, _, err = _cli(capsys, *[a.format(run=run.path, tmp=tmp_path) for a in args])
-        _one_line(rc, err, "is damaged", "repair", "--force")
+        one_line_error(rc, err, "is damaged", "repair", "--force")
     assert not (tmp_path / "x").exists()
     notes = []
     L.run_experiment(cfg, root=tmp_path, progress=False, notify=notes.append)
@@ -153,9 +148,9 @@ def test_outputs_write_through_symlinks_and_refuse_fifos_and_devices(tiny_run, t
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     rc, _, err = _cli(capsys, "export", str(tiny_run.path), "-o", str(fifo))
-    _one_line(rc, err, "is a FIFO", "regular file")
+    one_line_error(rc, err, "is a FIFO", "regular file")
     rc, _, err = _cli(capsys, "render", str(real), "-o", str(fifo))
-    _one_line(rc, err, "is a FIFO")
+    one_line_error(rc, err, "is a FIFO")
     assert stat.S_ISFIFO(fifo.stat().st_mode)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.lths", "pipe", "real.lths"]
     with pytest.raises(LthsirenError, match="is a character device"):
@@ -167,7 +162,7 @@ def test_out_that_is_a_file_is_one_line(tmp_path, capsys):
     out = tmp_path / "notes.txt"
     out.write_text("mine")
     rc, _, err = _cli(capsys, "run", *ARGS, "--rounds", "2", "--out", str(out))
-    _one_line(rc, err, "could not write", "is a file, not a folder")
+    one_line_error(rc, err, "could not write", "is a file, not a folder")
     assert out.read_text() == "mine"
 
 
@@ -178,7 +173,7 @@ def test_read_only_out_is_one_line_and_leaves_no_folder(tmp_path, capsys, monkey
 
     monkeypatch.setattr("lthsiren.atomic.tempfile.mkstemp", refuse)
     rc, _, err = _cli(capsys, "run", *ARGS, "--rounds", "2", "--out", str(tmp_path / "runs"))
-    _one_line(rc, err, "could not write", "permission denied")
+    one_line_error(rc, err, "could not write", "permission denied")
     assert not any((tmp_path / "runs").iterdir())
 
 
@@ -193,7 +188,7 @@ def test_full_disk_keeps_the_complete_rounds_and_leaves_no_temporary(tmp_path, c
 
     monkeypatch.setattr(os, "replace", full)
     rc, _, err = _cli(capsys, "run", *ARGS, "--rounds", "3", "--out", str(root))
-    _one_line(rc, err, "could not write", "the disk is full")
+    one_line_error(rc, err, "could not write", "the disk is full")
     monkeypatch.setattr(os, "replace", real_replace)
     run = RunDir(next(root.iterdir()))
     assert run.completed_rounds() == 1 and len(run.records()) == 3
