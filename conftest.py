@@ -8,3 +8,5 @@ to run them at another preset.
 import os
 
 os.environ.setdefault("LTHSIREN_PRESET", "tiny")
+# no progress bars in test output or in the outputs nbval compares (lthsiren.progress)
+os.environ.setdefault("LTHSIREN_PROGRESS", "0")

@@ -68,8 +68,27 @@ def _parser() -> argparse.ArgumentParser:
         dest="prune_fraction",
         help="share of alive weights pruned per round",
     )
-    r.add_argument("--rewind", help="init (step 0, default), step:K (late), or finetune")
+    r.add_argument(
+        "--rewind",
+        help="what survivors start each round from: init (step 0, default), step:K (late), "
+        "lr-rewind (no reset, the cosine schedule again; formerly finetune), or continue (no "
+        "reset, true fine-tuning at a constant lr/10: our cosine ends at 0)",
+    )
+    r.add_argument(
+        "--rewind-until",
+        type=int,
+        metavar="K",
+        help="rewind only rounds up to K; later rounds train on from the previous round's "
+        "trained weights, masked, with the full cosine schedule (default: every round)",
+    )
     r.add_argument("--model", help="siren (default) or relu-ff (ReLU MLP on Fourier features)")
+    r.add_argument(
+        "--batch",
+        type=int,
+        metavar="N",
+        help="shuffled mini-batches of N pixels, one Adam step each, cosine over epochs "
+        "(each step of --steps is an epoch); default: full batch",
+    )
     r.add_argument("--device", help="auto, cpu or cuda (default: auto)")
     r.add_argument("--out", help="results root (default: $LTHSIREN_RUNS or ./runs)")
     r.add_argument("--force", action="store_true", help="discard a stored run and start over")
@@ -77,6 +96,8 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("show", help="reprint the table and figure of a run folder")
     s.add_argument("run_dir")
+    s.add_argument("--html", metavar="FILE", help="write one self-contained web page instead")
+    s.add_argument("--seed", type=int, help="with --html: the seed shown (default: 0)")
 
     e = sub.add_parser(
         "export",
@@ -256,11 +277,14 @@ def _main(argv) -> int:
                 prune_fraction=args.prune_fraction,
                 device=args.device,
                 rewind=args.rewind,
+                rewind_until=args.rewind_until,
                 model=args.model,
+                batch=args.batch,
             )
             print(
                 f"preset {cfg.preset}: {cfg.side}x{cfg.side}, width {cfg.width}, "
-                f"{cfg.steps} steps x {cfg.rounds} rounds, tickets "
+                f"{cfg.steps} {'steps' if cfg.batch is None else f'epochs (batch {cfg.batch})'}"
+                f" x {cfg.rounds} rounds, tickets "
                 f"{', '.join(cfg.strategies)} x seeds {', '.join(map(str, cfg.seeds))}",
                 flush=True,
             )
@@ -281,7 +305,14 @@ def _main(argv) -> int:
 
             run = RunDir(args.run_dir)
             run.config()  # a clear error if this is not a run folder, or a damaged one
-            _finish(run)
+            if args.html is not None:
+                from .webpage import write_page
+
+                print(write_page(run, args.html, args.seed))
+            elif args.seed is not None:
+                raise LthsirenError("--seed picks the seed of the --html page; add --html FILE")
+            else:
+                _finish(run)
     except LthsirenError as e:
         print(f"lthsiren: error: {e}", file=sys.stderr)
         return e.exit_code

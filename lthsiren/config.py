@@ -21,11 +21,11 @@ import json
 import math
 import numbers
 import os
-import re
 from dataclasses import dataclass
 
 import torch
 
+from . import rewinding
 from ._version import __version__
 from .data import MAX_SIDE, MIN_SIDE
 from .errors import LthsirenError
@@ -57,14 +57,21 @@ class Config:
     strategies: tuple[str, ...] = STRATEGIES
     seeds: tuple[int, ...] = (0,)
     device: str = "auto"
-    # What survivors are reset to before each round: "init" (step 0, the protocol), "step:K"
-    # (late rewinding, to the weights after K steps of round 0), or "finetune" (no reset:
-    # keep training the pruned trained weights).
+    # What survivors start each round from: "init" (step 0, the protocol), "step:K" (late
+    # rewinding), "lr-rewind" (no reset, cosine again; formerly "finetune") or "continue" (no
+    # reset, constant lr/10); rewind_until=K: rounds after K carry on (lthsiren.rewinding).
     rewind: str = "init"
+    rewind_until: int | None = None
     # The network: "siren", or "relu-ff" (a ReLU MLP on Fourier features of scale ff_sigma,
     # lthsiren.model) for the ReLU comparison of notebook 07.
     model: str = "siren"
     ff_sigma: float = 5.0
+    # Pixels per mini-batch: None trains full batch (the protocol); N makes each step an epoch of
+    # shuffled mini-batches, one Adam step each, cosine over epochs (lthsiren.minibatch).
+    batch: int | None = None
+
+    def __post_init__(self):
+        self.rewind = rewinding.normalise(self.rewind)  # "finetune" is now "lr-rewind"
 
     def rewind_step(self) -> int | None:
         """K of a "step:K" rewind, else None."""
@@ -84,6 +91,11 @@ class Config:
         if d["model"] == "siren":
             d.pop("model")
             d.pop("ff_sigma")
+        if d["batch"] is None:
+            d.pop("batch")
+        if d["rewind_until"] is None:
+            d.pop("rewind_until")
+        d["rewind"] = rewinding.KEY_NAMES.get(d["rewind"], d["rewind"])  # lr-rewind: "finetune"
         d["image_sha256"] = image_sha256
         return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:8]
 
@@ -139,6 +151,7 @@ def make_config(preset: str | None = None, **overrides) -> Config:
         fields["image"] = os.fspath(fields["image"])
     cfg = Config(**fields)
     validate(cfg)
+    rewinding.note_alias(fields.get("rewind"))  # "finetune": say it is lr-rewind now
     return cfg
 
 
@@ -240,6 +253,11 @@ def check(cfg: Config) -> None:
         f"--model relu-ff needs depth >= 3 (the encoding replaces a layer), got {cfg.depth}",
     )
     need(cfg.ff_sigma > 0, f"ff_sigma must be positive, got {cfg.ff_sigma}")
+    need(
+        cfg.batch is None or (_whole(cfg.batch) and cfg.batch >= 1),
+        f"--batch must be a positive whole number of pixels (leave it out for full batch), "
+        f"got {cfg.batch!r}",
+    )
     need(len(cfg.seeds) > 0, "--seeds must list at least one seed")
     need(len(set(cfg.seeds)) == len(cfg.seeds), "--seeds lists a seed twice")
     need(
@@ -247,12 +265,7 @@ def check(cfg: Config) -> None:
         f"--seeds must be whole numbers from 0 to {MAX_SEED:,} (2**32 - 1), got "
         f"{', '.join(str(s) for s in cfg.seeds if not 0 <= s <= MAX_SEED)}",
     )
-    late = re.fullmatch(r"step:([0-9]+)", cfg.rewind)  # ASCII digits: "step:²" is not a step
-    need(
-        cfg.rewind in ("init", "finetune") or (late and 0 < int(late[1]) < cfg.steps),
-        f"--rewind {cfg.rewind!r} is not valid: use init, finetune, or step:K with "
-        f"0 < K < steps ({cfg.steps})",
-    )
+    rewinding.check(cfg)  # --rewind and --rewind-until
 
 
 def resolve_device(name: str) -> torch.device:

@@ -33,6 +33,7 @@ from collections.abc import Callable
 
 import torch
 
+from .minibatch import MiniBatches, epoch_rows, only_rows
 from .ticket import BatchedParams, Mask, TicketParams, mask_of, stack, unstack
 
 # Activations per tile on a CPU: ~2**19 values per layer keep a tile in cache between the forward
@@ -73,8 +74,15 @@ def cosine_lr(lr: float, step: int, steps: int) -> float:
     return 0.5 * lr * (1.0 + math.cos(math.pi * step / steps))
 
 
+def schedule_lr(schedule: str, lr: float, step: int, steps: int) -> float:
+    """Learning rate at ``step`` of a ``"cosine"`` schedule or a ``"constant"`` one (``lr``)."""
+    if schedule not in ("cosine", "constant"):
+        raise ValueError(f"schedule must be 'cosine' or 'constant', got {schedule!r}")
+    return cosine_lr(lr, step, steps) if schedule == "cosine" else lr
+
+
 class TicketTrainer:
-    """Trains T networks side by side on one image, full batch.
+    """Trains T networks side by side on one image, full batch or in mini-batches (``--batch``).
 
     :meth:`fit` takes batched parameters and masks (a leading ticket dimension T, every ticket
     the same shape); :meth:`fit_tickets` takes one ``[(W, b), ...]`` per ticket, and there each
@@ -255,9 +263,13 @@ class TicketTrainer:
         lr: float,
         on_step: Callable[[int], None] | None = None,
         snapshot_step: int | None = None,
+        batches: MiniBatches | None = None,
+        schedule: str = "cosine",
     ) -> tuple[list[TicketParams], list[TicketParams] | None]:
         """Train the tickets ``params`` (one ``[(W, b), ...]`` each, under ``masks``) for
-        ``steps`` full-batch Adam steps with cosine annealing.
+        ``steps`` full-batch Adam steps, the learning rate by ``schedule`` (:func:`schedule_lr`:
+        cosine from ``lr`` to 0, or ``lr`` throughout); with ``batches``, ``steps`` epochs of
+        mini-batch steps, and ``snapshot_step`` counts epochs (:mod:`.minibatch`).
 
         Returns the trained parameters and, if ``snapshot_step`` is given, the parameters as
         they were after that many steps (what late rewinding rewinds to).
@@ -266,9 +278,13 @@ class TicketTrainer:
         self.exp_avg.zero_()
         self.exp_avg_sq.zero_()
         snapshot = self.ticket_params() if snapshot_step == 0 else None
+        self.adam_steps = 0  # Adam's bias correction counts these, not epochs
         for step in range(steps):
-            self._train_step()
-            self._adam_step(cosine_lr(lr, step, steps), step + 1)
+            for rows in epoch_rows(batches, self.coords.shape[0], self.flat.device):
+                with only_rows(self, rows):
+                    self._train_step()
+                self.adam_steps += 1
+                self._adam_step(schedule_lr(schedule, lr, step, steps), self.adam_steps)
             if snapshot_step is not None and step + 1 == snapshot_step:
                 snapshot = self.ticket_params()
             if on_step is not None:
@@ -283,12 +299,15 @@ class TicketTrainer:
         lr: float,
         on_step: Callable[[int], None] | None = None,
         snapshot_step: int | None = None,
+        batches: MiniBatches | None = None,
+        schedule: str = "cosine",
     ) -> tuple[BatchedParams, BatchedParams | None]:
         """:meth:`fit_tickets` for batched parameters and masks (every ticket the same shape)."""
         T = params[0][0].shape[0]
         per_mask = None if masks is None else [mask_of(masks, t) for t in range(T)]
+        tickets = [unstack(params, t) for t in range(T)]
         trained, snapshot = self.fit_tickets(
-            [unstack(params, t) for t in range(T)], per_mask, steps, lr, on_step, snapshot_step
+            tickets, per_mask, steps, lr, on_step, snapshot_step, batches, schedule
         )
         return stack(trained), None if snapshot is None else stack(snapshot)
 

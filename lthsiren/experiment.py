@@ -13,7 +13,6 @@ from __future__ import annotations
 import platform
 
 import torch
-from tqdm.auto import tqdm
 
 from ._version import __version__
 from .budget import prune_notes
@@ -21,6 +20,7 @@ from .config import Config, resolve_device, validate
 from .data import load_image
 from .imp import imp_rounds, initial_params, next_masks
 from .lock import guard
+from .progress import bar
 from .repair import repair
 from .store import RunDir, write_png
 
@@ -74,8 +74,8 @@ def _resume(cfg, run, target, device, force, progress, stop_after, notify) -> Ru
         if cfg.rewind_step() is not None:
             theta_late = run.load_params("theta_late.pt")
 
-    rounds_bar = tqdm(desc="rounds", disable=not progress, initial=done, total=end, unit="round")
-    steps_bar = tqdm(
+    rounds_bar = bar(desc="rounds", disable=not progress, initial=done, total=end, unit="round")
+    steps_bar = bar(
         total=cfg.steps,
         desc="steps",
         disable=not progress,

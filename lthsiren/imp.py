@@ -2,8 +2,9 @@
 tickets at once, and nothing else: no files, no progress bars.
 
 One round is four plain steps, each a function here: **rewind** (:func:`round_start`: every
-survivor back to its step-0 value, or to step K of round 0, or not at all), **train** (the
-batched engine, :class:`lthsiren.engine.TicketTrainer`), **score** (:func:`score`: PSNR, HFE and
+survivor back to its step-0 value, or to step K of round 0, or not at all, as
+:mod:`lthsiren.rewinding` says), **train** (the batched engine,
+:class:`lthsiren.engine.TicketTrainer`), **score** (:func:`score`: PSNR, HFE and
 the alive count of every ticket) and **prune** (:func:`next_masks`: each ticket removes 20% of its
 alive weights by its own strategy). :func:`imp_rounds` chains them and yields one
 :class:`RoundResult` per round, so a notebook can drive the loop itself;
@@ -20,9 +21,11 @@ from dataclasses import dataclass
 
 import torch
 
+from . import rewinding
 from .compaction import is_whole, live_neurons, narrow, widen
 from .engine import TicketTrainer
 from .metrics import hfe, psnr
+from .minibatch import for_round
 from .model import activation, init_network, network_inputs
 from .pruning import (
     budget_generator,
@@ -82,11 +85,12 @@ def next_masks(cfg, trained: BatchedParams, masks: Mask, round_index: int) -> Ma
 
 def round_start(cfg, k: int, masks: Mask, theta0, theta_late=None, trained=None) -> BatchedParams:
     """Where every ticket starts round ``k``: survivors rewound (to step 0, to step K of round 0,
-    or not at all under ``finetune``), and each ``reinit`` ticket's survivors re-drawn."""
-    if k == 0 or cfg.rewind == "init":
-        base = theta0
-    elif cfg.rewind == "finetune":  # no rewinding: keep training the pruned weights
+    or not at all under ``lr-rewind``, ``continue`` and after ``rewind_until``: the previous
+    round's ``trained`` weights), and each ``reinit`` ticket's survivors re-drawn."""
+    if rewinding.carries_on(cfg, k):  # no rewinding: keep training the pruned weights
         base = trained
+    elif k == 0 or cfg.rewind == "init":
+        base = theta0
     else:  # late rewinding, to the weights after K steps of round 0
         base = theta_late
     device = masks[0].device
@@ -168,13 +172,16 @@ def train_round(
         (p, m) if keep is None or is_whole(keep, m) else narrow(p, m, keep)
         for p, m, keep in zip(starts, ticket_masks, keeps)
     ]
+    schedule, lr = rewinding.schedule(cfg, k)  # cosine from cfg.lr, or constant for continue
     out, snap = trainer.fit_tickets(
         [p for p, _ in narrowed],
         [m for _, m in narrowed],
         cfg.steps,
-        cfg.lr,
+        lr,
         on_step,
         snapshot_step,
+        for_round(cfg, k),  # mini-batches (--batch), the same rows for every ticket
+        schedule=schedule,
     )
 
     def full(params_list):
@@ -222,8 +229,8 @@ def imp_rounds(
     """Run rounds ``start`` to ``end - 1`` (default: ``cfg.rounds``) and yield each one's result.
 
     From round 0 nothing else is needed; to resume at round ``start > 0``, pass the ``masks``
-    that round trains under, the previous round's ``trained`` weights (for ``finetune``) and,
-    for ``step:K`` rewinding, ``theta_late``.
+    that round trains under, the previous round's ``trained`` weights (for ``lr-rewind``,
+    ``continue`` and ``rewind_until``) and, for ``step:K`` rewinding, ``theta_late``.
     """
     device = torch.device(device)
     end = cfg.rounds if end is None else end

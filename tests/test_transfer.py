@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import lthsiren as L
-from lthsiren.chapters.transfer import mask_overlap, transfer_tickets
+from lthsiren.chapters.transfer import chance_overlap, mask_overlap, transfer_tickets
 from lthsiren.errors import LthsirenError
 
 QUICK = dict(side=16, width=16, steps=20, rounds=3, seeds=(0, 1), strategies=("smallest", "random"))
@@ -16,7 +16,10 @@ QUICK = dict(side=16, width=16, steps=20, rounds=3, seeds=(0, 1), strategies=("s
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("runs")
     a = L.run_experiment(L.make_config("tiny", **QUICK), root=root, progress=False)
-    b = L.run_experiment(L.make_config("tiny", **QUICK, image="present"), root=root, progress=False)
+    with_budget = {**QUICK, "strategies": ("smallest", "random", "budget")}
+    b = L.run_experiment(
+        L.make_config("tiny", **with_budget, image="present"), root=root, progress=False
+    )
     return a, b
 
 
@@ -42,14 +45,22 @@ def test_transfer_gives_one_record_per_round_and_seed(runs, tmp_path):
             if (x["round"], x["ticket"], x["seed"]) == (r["round"], "random", r["seed"])
         )
         assert r["random"] == rnd["psnr"]
+        budget = next(
+            x
+            for x in b.records()
+            if (x["round"], x["ticket"], x["seed"]) == (r["round"], "budget", r["seed"])
+        )
+        assert r["budget"] == budget["psnr"]
+        # two masks that keep most of the first layer share more than the global density
+        assert r["remaining"] < r["chance_overlap"] < 1.0
         assert (r["source"], r["target"]) == ("grace_hopper", "present")
         assert 0.0 < r["overlap"] < 1.0  # two images' winners share some, not all, weights
         assert r["transferred"] == r["transferred"] and r["transferred"] != r["own_winner"]
     # the overlap is that of the stored winner masks
     ma, _ = a.round_state(2)
     mb, _ = b.round_state(2)
-    t = a.config().tickets().index(("smallest", 1))
-    assert recs[3]["overlap"] == mask_overlap([m[t] for m in ma], [m[t] for m in mb])
+    ta, tb = (run.config().tickets().index(("smallest", 1)) for run in (a, b))
+    assert recs[3]["overlap"] == mask_overlap([m[ta] for m in ma], [m[tb] for m in mb])
     assert len(list(tmp_path.glob("transfer-*.json"))) == 1
 
 
@@ -60,6 +71,34 @@ def test_transfer_onto_itself_reproduces_the_own_winner(runs, tmp_path):
         own = _winner(a, r["round"], r["seed"])
         assert abs(r["transferred"] - own["psnr"]) < 1e-9
         assert r["own_winner"] == own["psnr"] and r["overlap"] == 1.0
+
+
+def test_transfer_without_a_budget_ticket_records_none(runs, tmp_path):
+    a, b = runs
+    recs = transfer_tickets(b, a, [1], root=tmp_path, progress=False)
+    assert all(r["budget"] is None for r in recs)
+
+
+def test_chance_overlap_uses_per_layer_densities():
+    # layer 1: 10 weights, A keeps 8, B keeps 5; layer 2: 90 weights, A keeps 9, B keeps 18
+    a = [torch.arange(10) < 8, torch.arange(90) < 9]
+    b = [torch.arange(10) >= 5, torch.arange(90) >= 72]
+    expected = (10 * 0.8 * 0.5 + 90 * 0.1 * 0.2) / (8 + 9)
+    assert chance_overlap(a, b) == pytest.approx(expected, rel=1e-12)
+    # the global density (23 of 100) would say 0.23: per layer it is 0.341
+    assert chance_overlap(a, b) == pytest.approx(5.8 / 17)
+    # equal densities in every layer: the global density
+    same = [torch.arange(10) < 5, torch.arange(90) < 45]
+    assert chance_overlap(same, same) == pytest.approx(0.5)
+    # the mean overlap of many random masks with these per-layer counts approaches it
+    g = torch.Generator().manual_seed(0)
+
+    def draw(counts, sizes):
+        return [torch.randperm(n, generator=g) < c for c, n in zip(counts, sizes)]
+
+    mean = sum(mask_overlap(draw((8, 9), (10, 90)), draw((5, 18), (10, 90))) for _ in range(4000))
+    assert mean / 4000 == pytest.approx(expected, abs=0.01)
+    assert chance_overlap([torch.zeros(4, dtype=torch.bool)], [torch.ones(4)]) != 0  # NaN
 
 
 def test_mask_overlap():

@@ -33,6 +33,7 @@ from torch import nn
 
 from ..metrics import psnr, radial_frequency
 from ..model import DEFAULT_SIGMA, FOURIER_SEED, FourierFeatures, Siren
+from ..progress import bar as progress_bar
 
 
 def _mlp(sizes: list[int]) -> nn.Sequential:
@@ -190,11 +191,7 @@ def fit(
         if step in wanted:
             result.snapshots[step] = img.clone()
 
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=steps, desc=type(net).__name__, leave=False)
+    bar = progress_bar(total=steps, desc=type(net).__name__, leave=False) if progress else None
     start = time.perf_counter()
     net.train()
     for step in range(steps):

@@ -7,9 +7,13 @@ at round ``k`` and the seed's ``theta0`` (the same in both runs: ``theta0`` depe
 alone), rewinds, and trains one round on image B with B's steps and learning rate, exactly as B's
 own tickets of round ``k`` were trained. All (round, seed) pairs train together, batched.
 
-The results (and the overlap of the two winners' masks, against the overlap two independent
-random masks of that density would have) are stored as one JSON file beside the runs, written
-atomically and loaded instead of retrained next time. Notebook 07 runs it both ways.
+Two controls sit beside it: B's random ticket (a mask that knows nothing) and, when B's run has
+it, B's ``budget`` ticket (a random mask with B's winner's per-layer counts: it knows how many
+weights each layer keeps, not which). The overlap of the two winners' masks is compared with what
+two independent random masks *with the winners' per-layer densities* would share
+(:func:`chance_overlap`), not with the global density. The results are stored as one JSON file
+beside the runs, written atomically and loaded instead of retrained next time. Notebook 07 runs it
+both ways.
 """
 
 from __future__ import annotations
@@ -19,13 +23,13 @@ import json
 from pathlib import Path
 
 import torch
-from tqdm.auto import tqdm
 
 from ..config import resolve_device
 from ..data import load_image
 from ..errors import LthsirenError
 from ..imp import make_trainer
 from ..metrics import psnr
+from ..progress import bar as progress_bar
 from ..pruning import rewind
 from ..store import RunDir, default_root, write_text
 from ..ticket import mask_of, stack, stack_masks, ticket_index, unstack
@@ -49,8 +53,12 @@ def _check_pair(run_a: RunDir, run_b: RunDir, rounds) -> None:
         raise LthsirenError(f"rounds {bad} are not complete in both runs: use 0 to {done - 1}")
 
 
+# bump when the records change shape: 2 added the budget control and the per-layer chance overlap
+_FORMAT = 2
+
+
 def _key(run_a: RunDir, run_b: RunDir, rounds) -> str:
-    what = {"a": run_a.path.name, "b": run_b.path.name, "rounds": sorted(rounds)}
+    what = {"a": run_a.path.name, "b": run_b.path.name, "rounds": sorted(rounds), "v": _FORMAT}
     return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:8]
 
 
@@ -61,11 +69,26 @@ def mask_overlap(mask_a: list[torch.Tensor], mask_b: list[torch.Tensor]) -> floa
     return both / alive if alive else float("nan")
 
 
+def chance_overlap(mask_a: list[torch.Tensor], mask_b: list[torch.Tensor]) -> float:
+    """The :func:`mask_overlap` two independent random masks would have on average if each layer
+    ``l`` (``n_l`` weights) kept the same share ``d_A,l`` and ``d_B,l`` as A and B do:
+    ``sum_l n_l d_A,l d_B,l / sum_l n_l d_A,l``. Global magnitude pruning keeps most of the first
+    layer and little of the others, so this is far above the global density."""
+    both = alive = 0.0
+    for a, b in zip(mask_a, mask_b):
+        n = a.numel()
+        d_a, d_b = int(a.bool().sum()) / n, int(b.bool().sum()) / n
+        both += n * d_a * d_b
+        alive += n * d_a
+    return both / alive if alive else float("nan")
+
+
 def transfer_tickets(
     run_a: RunDir, run_b: RunDir, rounds, root=None, progress: bool = True, force: bool = False
 ) -> list[dict]:
     """Train A's winning masks at ``rounds`` on B; one record per (round, seed) with the
-    transferred ticket's PSNR on B, B's own winner's and random ticket's, and the mask overlap.
+    transferred ticket's PSNR on B, B's own winner's, random and (``None`` when B's run has no
+    such ticket) budget ticket's, the two winners' mask overlap and its chance level.
     Load-if-cached."""
     rounds = sorted({int(k) for k in rounds})
     _check_pair(run_a, run_b, rounds)
@@ -98,21 +121,23 @@ def transfer_tickets(
                 if not (torch.equal(wa, wb) and torch.equal(ba, bb)):
                     raise LthsirenError(f"seed {seed} starts from different weights in the runs")
             mask = mask_of(masks_a, ta)
-            jobs.append((k, seed, mask_overlap(mask, mask_of(masks_b, tb))))
+            mask_b = mask_of(masks_b, tb)
+            jobs.append((k, seed, mask_overlap(mask, mask_b), chance_overlap(mask, mask_b)))
             masks.append(mask)
             starts.append(rewind(theta, mask))
 
     stacked_masks = [m.to(device) for m in stack_masks(masks)]
     start = [(w.to(device), b.to(device)) for w, b in stack(starts)]
     trainer = make_trainer(cfg_b, target, device)
-    with tqdm(total=cfg_b.steps, desc="transfer", disable=not progress, unit="step") as bar:
-        trainer.fit(start, stacked_masks, cfg_b.steps, cfg_b.lr, on_step=lambda _: bar.update())
+    with progress_bar(total=cfg_b.steps, desc="transfer", disable=not progress, unit="step") as b:
+        trainer.fit(start, stacked_masks, cfg_b.steps, cfg_b.lr, on_step=lambda _: b.update())
     recon = trainer.predict().cpu()
 
     records = []
-    for t, (k, seed, overlap) in enumerate(jobs):
+    for t, (k, seed, overlap, chance) in enumerate(jobs):
         img = recon[t].reshape(cfg_b.side, cfg_b.side, 3)
         winner_b, random_b = own[(k, "winner", seed)], own[(k, "random", seed)]
+        budget_b = own.get((k, "budget", seed))
         records.append(
             {
                 "round": k,
@@ -121,7 +146,9 @@ def transfer_tickets(
                 "transferred": psnr(img, target.pixels),
                 "own_winner": winner_b["psnr"],
                 "random": random_b["psnr"],
+                "budget": budget_b["psnr"] if budget_b else None,
                 "overlap": overlap,
+                "chance_overlap": chance,
                 "source": cfg_a.image,
                 "target": cfg_b.image,
             }

@@ -1,0 +1,90 @@
+"""Where each round of iterative magnitude pruning starts, and at what learning rate: the
+``rewind`` and ``rewind_until`` settings, checked and interpreted in one place.
+
+``rewind`` says what the survivors of a pruned round start from:
+
+- ``init`` (the protocol, Frankle & Carbin 2019): their step-0 values, full cosine schedule.
+- ``step:K`` (late rewinding, Frankle et al. 2020): their values after K steps of round 0.
+- ``lr-rewind`` (learning-rate rewinding, Renda et al. 2020): no weight reset; the pruned trained
+  weights of the previous round train on under the full cosine schedule again. It was called
+  ``finetune`` before; that name is still accepted and gives the same runs (same run keys).
+- ``continue`` (fine-tuning, Renda et al. 2020): no weight reset; the pruned trained weights
+  train on at a constant learning rate of ``lr * CONTINUE_LR_FACTOR``. Renda et al. fine-tune at
+  the final learning rate of the original schedule; our cosine schedule ends at 0, so we use
+  lr/10.
+
+Round 0 trains the dense net from ``theta0`` with the cosine schedule under every mode, and every
+round starts a fresh Adam (:class:`lthsiren.engine.TicketTrainer`). ``rewind_until=K`` (default
+None: always as ``rewind`` says) limits the rewinding to rounds ``k <= K``: every later round
+starts from the previous round's trained weights, masked, with the full cosine schedule, as the
+reference implementation did when it resumed a run by reloading its trained weights.
+"""
+
+from __future__ import annotations
+
+import numbers
+import re
+import sys
+
+from .errors import LthsirenError
+
+# The constant learning rate of ``continue`` rounds, as a share of ``lr``.
+CONTINUE_LR_FACTOR = 0.1
+# Old names still accepted: each maps to its current name.
+ALIASES = {"finetune": "lr-rewind"}
+# Current names that hash under their old name, so the run keys of stored runs do not change.
+KEY_NAMES = {new: old for old, new in ALIASES.items()}
+ALIAS_NOTES = {
+    "finetune": "--rewind finetune is now called lr-rewind (same runs, same results); true "
+    "fine-tuning, at a constant learning rate of lr/10, is the new --rewind continue",
+}
+CARRY_ON = ("lr-rewind", "continue")  # the modes that never reset the weights
+
+
+def note_alias(rewind) -> None:
+    """Say on stderr, in one line, that the old rewind name ``rewind`` has a new name."""
+    if isinstance(rewind, str) and rewind in ALIAS_NOTES:
+        print(f"note: {ALIAS_NOTES[rewind]}", file=sys.stderr)
+
+
+def normalise(rewind):
+    """The current name of the rewind mode ``rewind`` (anything else unchanged)."""
+    return ALIASES.get(rewind, rewind) if isinstance(rewind, str) else rewind
+
+
+def check(cfg) -> None:
+    """Reject a ``rewind`` or ``rewind_until`` that cannot work, with one line naming the fix."""
+    late = re.fullmatch(r"step:([0-9]+)", cfg.rewind)  # ASCII digits: "step:²" is not a step
+    if not (cfg.rewind in ("init", *CARRY_ON, *ALIASES) or (late and 0 < int(late[1]) < cfg.steps)):
+        raise LthsirenError(
+            f"--rewind {cfg.rewind!r} is not valid: use init, step:K with 0 < K < steps "
+            f"({cfg.steps}), lr-rewind, or continue"
+        )
+    K = cfg.rewind_until
+    whole = isinstance(K, numbers.Integral) and not isinstance(K, bool)
+    if K is not None and not (whole and 0 <= K < cfg.rounds):
+        raise LthsirenError(
+            f"--rewind-until {K!r} is not valid: use a whole number K with 0 <= K < rounds "
+            f"({cfg.rounds}), or leave it out to rewind every round"
+        )
+
+
+def carries_on(cfg, k: int) -> bool:
+    """Whether round ``k`` starts from the previous round's trained weights (masked)."""
+    if k == 0:
+        return False
+    return normalise(cfg.rewind) in CARRY_ON or past_until(cfg, k)
+
+
+def past_until(cfg, k: int) -> bool:
+    """Whether round ``k`` comes after ``rewind_until``'s last rewinding round."""
+    return cfg.rewind_until is not None and k > cfg.rewind_until
+
+
+def schedule(cfg, k: int) -> tuple[str, float]:
+    """The learning-rate schedule of round ``k`` for :meth:`TicketTrainer.fit_tickets`:
+    ``("constant", lr * CONTINUE_LR_FACTOR)`` for a ``continue`` round after round 0 (and up to
+    ``rewind_until``), else ``("cosine", lr)``."""
+    if k > 0 and normalise(cfg.rewind) == "continue" and not past_until(cfg, k):
+        return "constant", cfg.lr * CONTINUE_LR_FACTOR
+    return "cosine", cfg.lr
