@@ -65,3 +65,9 @@ def small_problem():
         target=L.load_image(None, side).flat(),
         **three_pruned_tickets(theta),
     )
+
+
+@pytest.fixture(scope="session")
+def target():
+    """The bundled default picture at 64x64, as [64, 64, 3] on [-1, 1] (the metric tests)."""
+    return L.load_image(None, 64).pixels

@@ -6,20 +6,9 @@ import math
 import numpy as np
 import pytest
 import torch
+from test_metrics import _blur
 
-import lthsiren as L
 from lthsiren.metrics import hfe, hfe_reference, reference_high_band, to_gray8
-
-
-@pytest.fixture(scope="module")
-def target():
-    return L.load_image(None, 64).pixels
-
-
-def _blur(img, k=5):
-    x = img.permute(2, 0, 1).unsqueeze(1)
-    kernel = torch.ones(1, 1, k, k) / (k * k)
-    return torch.nn.functional.conv2d(x, kernel, padding=k // 2).squeeze(1).permute(1, 2, 0)
 
 
 def _grey_image(levels: np.ndarray) -> np.ndarray:

@@ -8,11 +8,6 @@ import lthsiren as L
 from lthsiren.metrics import hfe, high_band
 
 
-@pytest.fixture(scope="module")
-def target():
-    return L.load_image(None, 64).pixels
-
-
 def _blur(img, k=5):
     x = img.permute(2, 0, 1).unsqueeze(1)
     kernel = torch.ones(1, 1, k, k) / (k * k)
