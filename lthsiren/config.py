@@ -63,7 +63,7 @@ class Config:
     rewind: str = "init"
     rewind_until: int | None = None
     # The network: "siren", or "relu-ff" (a ReLU MLP on Fourier features of scale ff_sigma,
-    # lthsiren.model) for the ReLU comparison of notebook 07.
+    # lthsiren.model) for the ReLU comparison of notebook 08.
     model: str = "siren"
     ff_sigma: float = 5.0
     # Pixels per mini-batch: None trains full batch (the protocol); N makes each step an epoch of

@@ -11,7 +11,7 @@ the optimizer is six vector ops per step whatever the number of layers.
 
 The same engine trains a ReLU MLP (``activation="relu"``): then the inputs are whatever encoding
 the caller passes (Fourier features, :mod:`lthsiren.model`), there is no omega_0, and the
-buffer that keeps ``cos`` for a sine layer keeps the ReLU's 0/1 derivative instead. Notebook 07
+buffer that keeps ``cos`` for a sine layer keeps the ReLU's 0/1 derivative instead. Notebook 08
 prunes that network.
 
 Masks are applied to the gradient, not to the weights: a pruned weight starts at exactly 0

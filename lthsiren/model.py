@@ -14,7 +14,7 @@ fixed encoding ``gamma(v) = [cos(2 pi v B^T), sin(2 pi v B^T)]`` with ``width //
 ``B ~ N(0, sigma^2)``, then a ReLU MLP. The encoding takes the place of the SIREN's first layer,
 so the MLP has ``depth - 1`` Linear layers and within 1% of the SIREN's parameter count. ``B``
 is drawn once from a fixed seed (shared by every ticket and seed, neither trained nor pruned);
-the layers take nn.Linear's default init from the ticket's seed. Notebooks 02 and 07 use it.
+the layers take nn.Linear's default init from the ticket's seed. Notebooks 02 and 08 use it.
 
 Parameters are kept in nn.Linear layout (``W`` is ``[out, in]``) everywhere in the package, so a
 mask, a state dict and the batched engine (:mod:`lthsiren.engine`) all line up. :func:`forward`

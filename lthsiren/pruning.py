@@ -9,7 +9,7 @@ names them): ``smallest`` (IMP: the winning ticket), ``random`` (the control), `
 strategy computes its mask by hand. Notebook 03 walks through one round.
 
 The controls that ask whether a winning ticket's initial values matter, or only its mask
-(SPEC claim 4; notebook 06):
+(SPEC claim 4; notebook 07):
 
 - **Random re-initialisation** (Frankle & Carbin's "reinit"): a ``reinit`` ticket takes the
   winner's mask every round, but its survivors are drawn afresh from the network's own init

@@ -188,7 +188,7 @@ def series_by_round(records: list[dict], key: str = "psnr") -> dict[int, list[fl
 def plot_series(series: dict, ax=None, key: str = "psnr", colors: dict | None = None, styles=None):
     """Several curves against remaining weights (log x axis), each the mean over seeds with a
     min-max band: ``series`` maps a label to the records of one ticket (one per seed and round).
-    Used where the curves come from different runs (notebooks 06 and 07)."""
+    Used where the curves come from different runs (notebooks 07 and 08)."""
     import matplotlib.pyplot as plt
 
     ax = ax or plt.gca()

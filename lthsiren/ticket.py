@@ -14,7 +14,7 @@ strategy       ticket      each round removes
 ``smallest``   winner      the smallest ``|w|`` (IMP)
 ``random``     random      a uniformly random share (the control)
 ``largest``    loser       the largest ``|w|`` ("anti-IMP")
-``reinit``     reinit      as the winner, survivors re-drawn (a control, notebook 06)
+``reinit``     reinit      as the winner, survivors re-drawn (a control, notebook 07)
 ``budget``     budget      a random mask with the winner's alive count in every layer
 =============  ==========  ==================================================================
 
@@ -36,7 +36,7 @@ Mask = list[torch.Tensor]  # bool [out, in] per layer (batched: [T, out, in])
 
 STRATEGIES = ("smallest", "random", "largest")
 # Pruning rules beyond the three: the same magnitude ranking within each layer, or across every
-# layer but the first (notebook 06 asks whether magnitude acts as frequency inside a layer).
+# layer but the first (notebook 07 asks whether magnitude acts as frequency inside a layer).
 SCOPED_STRATEGIES = ("smallest-layer", "largest-layer", "largest-not-first")
 # Controls that follow the winner of their seed: its mask with re-drawn weights, and a random
 # mask with exactly its per-layer alive counts (is it the weights, or each layer's budget?).

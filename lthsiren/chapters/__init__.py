@@ -6,8 +6,8 @@ Each module names the notebook it serves; none of them is imported by the core.
 - :mod:`~lthsiren.chapters.baselines`: ReLU and Fourier-feature MLPs and a plain fit loop
   (notebooks 01 and 02);
 - :mod:`~lthsiren.chapters.explorer`: the sparsity explorer widget (notebooks 03 and 04);
-- :mod:`~lthsiren.chapters.compact`: a sparse ticket as a smaller dense network (notebook 05);
-- :mod:`~lthsiren.chapters.ratedistortion`: ticket files against JPEG and WebP (notebook 05);
-- :mod:`~lthsiren.chapters.spectra`: per-layer activation spectra (notebook 06);
-- :mod:`~lthsiren.chapters.transfer`: a winning mask trained on another image (notebook 07).
+- :mod:`~lthsiren.chapters.compact`: a sparse ticket as a smaller dense network (notebook 06);
+- :mod:`~lthsiren.chapters.ratedistortion`: ticket files against JPEG and WebP (notebook 06);
+- :mod:`~lthsiren.chapters.spectra`: per-layer activation spectra (notebook 07);
+- :mod:`~lthsiren.chapters.transfer`: a winning mask trained on another image (notebook 08).
 """

@@ -9,7 +9,7 @@ multiplied by a 2-D Hann window before the FFT: the FFT treats a map as periodic
 window the jump between opposite edges of a smooth ramp would leak power into every frequency
 (we measured a share of 0.13 above the cut-off for nearly linear maps). The cut-off
 is the one HFE uses (:data:`lthsiren.metrics.HFE_CUTOFF`, 0.25 of the Nyquist frequency), so
-"high frequency" means the same thing for a layer as for the picture. Notebook 06 plots these.
+"high frequency" means the same thing for a layer as for the picture. Notebook 07 plots these.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Ticket transfer: does a winning mask found on one image also win on another? (SPEC claim 3.)
 
-Notebook 07's helper. Two ordinary runs of :func:`lthsiren.experiment.run_experiment`, one per
+Notebook 08's helper. Two ordinary runs of :func:`lthsiren.experiment.run_experiment`, one per
 image, with the same network, seeds and protocol, give everything but the transferred tickets: image
 B's own winner and random ticket at every round. A transferred ticket takes image A's winning mask
 at round ``k`` and the seed's ``theta0`` (the same in both runs: ``theta0`` depends on the seed
@@ -12,7 +12,7 @@ it, B's ``budget`` ticket (a random mask with B's winner's per-layer counts: it 
 weights each layer keeps, not which). The overlap of the two winners' masks is compared with what
 two independent random masks *with the winners' per-layer densities* would share
 (:func:`chance_overlap`), not with the global density. The results are stored as one JSON file
-beside the runs, written atomically and loaded instead of retrained next time. Notebook 07 runs it
+beside the runs, written atomically and loaded instead of retrained next time. Notebook 08 runs it
 both ways.
 """
 

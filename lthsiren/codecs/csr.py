@@ -1,4 +1,4 @@
-"""The ``csr-*`` codecs: a per-layer sparse index and three forms of values (notebook 05).
+"""The ``csr-*`` codecs: a per-layer sparse index and three forms of values (notebook 06).
 
 Each layer's mask is written as whichever of three index layouts is smallest for it: CSR (a count
 per row, then each row's column indices delta-coded as gaps), flat gaps (the gaps between

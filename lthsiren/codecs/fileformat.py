@@ -5,7 +5,7 @@ The header makes every file self-describing, so :func:`decode` needs nothing els
 and a CRC-32 of header and payload. A file that is truncated, damaged, of another format version,
 or not an lthsiren file at all raises :class:`~lthsiren.errors.LthsirenError` with one line naming
 the problem, and so does a payload that passes the checksum but does not describe a network of
-the header's shapes. The lossless codecs give the weights back bit-identical. Notebook 05.
+the header's shapes. The lossless codecs give the weights back bit-identical. Notebook 06.
 
 Nothing a file declares is allocated before it is bounded: at most :data:`MAX_LAYERS` layers and
 :data:`MAX_WEIGHTS` weights in all (64 MiB of float32, 84 times the SPEC's network), a finite

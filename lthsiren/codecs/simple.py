@@ -1,4 +1,4 @@
-"""The two codecs of the write-up's arithmetic, the baselines of notebook 05.
+"""The two codecs of the write-up's arithmetic, the baselines of notebook 06.
 
 - ``dense-f32``: every weight (pruned zeros included) and every bias as little-endian float32,
   layer by layer. At the SPEC size 198,915 * 4 B = 795,660 B of payload, whatever the sparsity.

@@ -1,5 +1,5 @@
 """How big a ticket is under a codec, three ways: the SPEC's arithmetic, the payload a codec really
-writes, and the whole file (notebook 05). The SPEC's "~2,386 survivors -> ~19.1 KB, ~40x" counts
+writes, and the whole file (notebook 06). The SPEC's "~2,386 survivors -> ~19.1 KB, ~40x" counts
 the 8 B per COO survivor only; a file that can be decoded on its own also holds the biases
 (1,027 * 4 B at the SPEC size) and the header, and :func:`size_report` gives both figures.
 """
