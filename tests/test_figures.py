@@ -74,3 +74,21 @@ def test_exactly_one_of_png_and_jpeg_answers():
 
 def test_outside_ipython_nothing_happens():
     assert compact_figures() is False
+
+
+def test_inside_ipython_figures_display_through_the_encoder(monkeypatch):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    monkeypatch.setattr("IPython.get_ipython", lambda: shell)
+    assert compact_figures() is True
+    fig = _noise_panel()
+    data, _ = shell.display_formatter.format(fig)
+    assert "image/jpeg" in data and "image/png" not in data
+    plt.close(fig)
+    fig = _line_plot()
+    data, _ = shell.display_formatter.format(fig)
+    assert "image/png" in data and "image/jpeg" not in data
+    assert Image.open(io.BytesIO(data["image/png"])).mode == "P"
+    plt.close(fig)
+    InteractiveShell.clear_instance()

@@ -74,6 +74,12 @@ def compact_figures() -> bool:
     shell = get_ipython()
     if shell is None:
         return False
+    # the inline backend is loaded lazily, at the first figure, and then installs its own PNG
+    # formatter: load it now so that ours, installed after it, is the one that stays
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    plt.switch_backend(matplotlib.get_backend())
     encoder = _Encoder()
     formatters = shell.display_formatter.formatters
     formatters["image/png"].for_type(Figure, encoder.formatter("image/png"))
