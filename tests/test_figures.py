@@ -10,7 +10,13 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 import lthsiren as L  # noqa: E402
-from lthsiren.chapters.figures import _Encoder, compact_figures, encode  # noqa: E402
+from lthsiren.chapters.figures import (  # noqa: E402
+    WIDGET_VIEW,
+    _Encoder,
+    compact_figures,
+    encode,
+    store_widgets_as_stills,
+)  # noqa: E402
 
 
 def _line_plot():
@@ -92,3 +98,33 @@ def test_inside_ipython_figures_display_through_the_encoder(monkeypatch):
     assert Image.open(io.BytesIO(data["image/png"])).mode == "P"
     plt.close(fig)
     InteractiveShell.clear_instance()
+
+
+def test_widgets_are_stored_as_their_still_picture(tmp_path):
+    import json
+
+    view = {"model_id": "abc", "version_major": 2, "version_minor": 0}
+    nb = {
+        "cells": [
+            {
+                "cell_type": "code",
+                "source": ["SparsityExplorer(run)"],
+                "outputs": [
+                    {
+                        "output_type": "display_data",
+                        "data": {WIDGET_VIEW: view, "image/png": "iVBOR", "text/plain": "E"},
+                    },
+                    {"output_type": "display_data", "data": {WIDGET_VIEW: view}},
+                ],
+            }
+        ],
+        "metadata": {"widgets": {"state": {"abc": {}}}, "kernelspec": {"name": "python3"}},
+    }
+    path = tmp_path / "n.ipynb"
+    path.write_text(json.dumps(nb))
+    assert store_widgets_as_stills(path) == 1
+    after = json.loads(path.read_text())
+    first, second = after["cells"][0]["outputs"]
+    assert first["data"] == {"image/png": "iVBOR", "text/plain": "E"}
+    assert second["data"] == {WIDGET_VIEW: view}  # nothing else to show: kept
+    assert "widgets" not in after["metadata"] and after["metadata"]["kernelspec"]

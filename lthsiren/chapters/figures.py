@@ -12,6 +12,9 @@ average), becomes a JPEG. Nothing changes outside IPython, and the figure itself
 from __future__ import annotations
 
 import io
+import json
+import sys
+from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -19,7 +22,7 @@ from PIL import Image
 
 DPI = 100
 PALETTE_COLOURS = 256
-JPEG_QUALITY = 88
+JPEG_QUALITY = 75
 # a palette that moves pixels by more than this (RMS, in 8-bit levels) would band a picture: JPEG
 MAX_PALETTE_ERROR = 1.5
 
@@ -85,3 +88,29 @@ def compact_figures() -> bool:
     formatters["image/png"].for_type(Figure, encoder.formatter("image/png"))
     formatters["image/jpeg"].for_type(Figure, encoder.formatter("image/jpeg"))
     return True
+
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def store_widgets_as_stills(path) -> int:
+    """Rewrite the notebook at ``path`` without live-widget parts (see the module docstring);
+    returns how many outputs lost their widget view. Outputs with nothing but a widget view are
+    kept as they are."""
+    path = Path(path)
+    nb = json.loads(path.read_text())
+    changed = 0
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if WIDGET_VIEW in data and len(data) > 1:
+                del data[WIDGET_VIEW]
+                changed += 1
+    nb.get("metadata", {}).pop("widgets", None)
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+    return changed
+
+
+if __name__ == "__main__":
+    for name in sys.argv[1:]:
+        print(f"{name}: {store_widgets_as_stills(name)} widget output(s) stored as stills")
