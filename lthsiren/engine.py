@@ -33,33 +33,9 @@ from collections.abc import Callable
 
 import torch
 
+from .budget import tile_rows
 from .minibatch import MiniBatches, epoch_rows, only_rows
 from .ticket import BatchedParams, Mask, TicketParams, mask_of, stack, unstack
-
-# Activations per tile on a CPU: ~2**19 values per layer keep a tile in cache between the forward
-# and the backward pass (measured at width 256: 2,048-pixel tiles 905 ms/step, whole image
-# 1,090 ms/step; at width 128 the whole 64x64 image is one tile).
-CPU_TILE_VALUES = 2**19
-# On a GPU the whole image goes through at once when its activations fit this share of the free
-# memory; a larger image is tiled to fit rather than running out of memory.
-GPU_MEMORY_SHARE = 0.5
-
-
-def tile_rows(n_pixels: int, hidden: list[int], device: torch.device, budget: int | None = None):
-    """Pixels per tile for a network with these hidden widths on ``device``.
-
-    ``budget`` (bytes for one ticket's activations; default: a cache-sized tile on a CPU, half
-    the free memory on a GPU) bounds the tile: a tile keeps, per hidden layer, the activation
-    and the cosine (or ReLU derivative) in float32, plus two gradient buffers of the widest layer.
-    """
-    bytes_per_row = 4 * (2 * sum(hidden) + 2 * max(hidden) + 1)
-    if budget is None:
-        if device.type == "cuda":
-            free, _ = torch.cuda.mem_get_info(device)
-            budget = int(free * GPU_MEMORY_SHARE)
-        else:
-            return min(n_pixels, max(256, CPU_TILE_VALUES // max(hidden)))
-    return max(1, min(n_pixels, budget // bytes_per_row))
 
 
 def _aligned(n: int) -> int:
@@ -103,7 +79,7 @@ class TicketTrainer:
         activation: str = "sine",
     ):
         # Pixels go through in tiles whose gradients add up to the full-batch gradient
-        # (:func:`tile_rows`; ``tile`` fixes the rows per tile).
+        # (:func:`lthsiren.budget.tile_rows`; ``tile`` fixes the rows per tile).
         if activation not in ("sine", "relu"):
             raise ValueError(f"activation must be 'sine' or 'relu', got {activation!r}")
         self.tile = tile

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import lthsiren as L
-from lthsiren.engine import tile_rows
+from lthsiren.budget import tile_rows
 from lthsiren.model import (
     encoding_of,
     forward,
