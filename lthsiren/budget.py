@@ -20,8 +20,8 @@ import os
 
 import torch
 
+from .architectures import architecture
 from .errors import LthsirenError
-from .model import layer_sizes, relu_layer_sizes
 
 PARAM_COPIES = 16
 
@@ -53,9 +53,7 @@ def tile_rows(n_pixels: int, hidden: list[int], device: torch.device, budget: in
 
 def layers(cfg) -> list[tuple[int, int]]:
     """(n_in, n_out) of each Linear layer of ``cfg``'s network."""
-    if cfg.model == "relu-ff":
-        return relu_layer_sizes(cfg.width, cfg.depth)
-    return layer_sizes(cfg.width, cfg.depth)
+    return architecture(cfg.model).layer_sizes(cfg)
 
 
 def estimate_bytes(cfg) -> int:

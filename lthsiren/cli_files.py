@@ -26,6 +26,7 @@ def export(args) -> None:
     from pathlib import Path
 
     from . import codecs as C
+    from .architectures import architecture
     from .data import load_image
     from .metrics import psnr
     from .store import RunDir
@@ -44,7 +45,7 @@ def export(args) -> None:
         C.get_codec(args.codec)  # the error that lists the codecs
     run = RunDir(args.run_dir)
     cfg = run.config()  # a clear error if this is not a run folder
-    if cfg.model != "siren":
+    if not architecture(cfg.model).siren_layout:
         raise LthsirenError(
             f"{run.path} holds {cfg.model} networks; export writes SIRENs only, pick a siren run"
         )

@@ -27,9 +27,9 @@ import torch
 
 from . import rewinding
 from ._version import __version__
+from .architectures import architecture
 from .data import MAX_SIDE, MIN_SIDE
 from .errors import LthsirenError
-from .model import MODELS
 from .ticket import ALL_STRATEGIES, FOLLOWERS, STRATEGIES
 
 PRESETS: dict[str, dict] = {
@@ -239,19 +239,7 @@ def check(cfg: Config) -> None:
         not (set(cfg.strategies) & set(FOLLOWERS)) or "smallest" in cfg.strategies,
         "--strategies reinit and budget follow the winner's mask: list smallest too",
     )
-    need(
-        cfg.model in MODELS,
-        f"unknown model {cfg.model!r}: choose {' or '.join(MODELS)}",
-    )
-    need(
-        cfg.model != "relu-ff" or (cfg.width >= 2 and cfg.width % 2 == 0),
-        f"--model relu-ff needs an even width (its Fourier encoding is width wide), "
-        f"got {cfg.width}",
-    )
-    need(
-        cfg.model != "relu-ff" or cfg.depth >= 3,
-        f"--model relu-ff needs depth >= 3 (the encoding replaces a layer), got {cfg.depth}",
-    )
+    architecture(cfg.model).check(cfg)
     need(cfg.ff_sigma > 0, f"ff_sigma must be positive, got {cfg.ff_sigma}")
     need(
         cfg.batch is None or (_whole(cfg.batch) and cfg.batch >= 1),

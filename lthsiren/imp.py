@@ -22,11 +22,11 @@ from dataclasses import dataclass
 import torch
 
 from . import rewinding
+from .architectures import activation, forward_scale, init_network, network_inputs
 from .compaction import is_whole, live_neurons, narrow, widen
 from .engine import TicketTrainer
 from .metrics import hfe, psnr
 from .minibatch import for_round
-from .model import activation, init_network, network_inputs
 from .pruning import (
     budget_generator,
     budget_mask,
@@ -135,7 +135,8 @@ def make_trainer(cfg, target, device: torch.device) -> TicketTrainer:
     from .data import coordinate_grid
 
     inputs = network_inputs(cfg, coordinate_grid(cfg.side).to(device))
-    return TicketTrainer(inputs, target.flat().to(device), cfg.omega_0, activation=activation(cfg))
+    scale = forward_scale(cfg)
+    return TicketTrainer(inputs, target.flat().to(device), scale, activation=activation(cfg))
 
 
 def shared_round_0(cfg) -> list[int]:

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 from torch.nn.utils import prune
 
+from .architectures import architecture
 from .errors import LthsirenError
 from .model import Siren
 from .pruning import rewind
@@ -75,7 +76,7 @@ def run_ticket_module(
     """Round ``k``'s ``ticket`` of a stored run as a pruned module: its mask with the weights it
     trained to (``rewound=False``) or the ones it started from, ``mask * theta0``."""
     cfg = run.config()
-    if cfg.model != "siren":
+    if not architecture(cfg.model).siren_layout:
         raise LthsirenError(f"{run.path} holds {cfg.model} networks; pick a siren run")
     t = ticket_index(cfg, ticket, seed)
     params, mask = run.ticket(k, t)

@@ -16,6 +16,10 @@ so the MLP has ``depth - 1`` Linear layers and within 1% of the SIREN's paramete
 is drawn once from a fixed seed (shared by every ticket and seed, neither trained nor pruned);
 the layers take nn.Linear's default init from the ticket's seed. Notebooks 02 and 08 use it.
 
+This module holds their parts (layer sizes, init bounds, draw conventions, the Fourier
+encoding, the forward pass); :mod:`lthsiren.architectures` assembles each network from them as
+one registered spec, which is what a ``Config``'s ``model`` names.
+
 Parameters are kept in nn.Linear layout (``W`` is ``[out, in]``) everywhere in the package, so a
 mask, a state dict and the batched engine (:mod:`lthsiren.engine`) all line up. :func:`forward`
 is the only forward pass of the package outside the engine's fused training path (which the
@@ -29,7 +33,6 @@ import math
 import torch
 from torch import nn
 
-MODELS = ("siren", "relu-ff")
 DEFAULT_SIGMA = 5.0  # std of B, in cycles per unit of the [-1, 1] coordinates
 FOURIER_SEED = 1_000_003  # the seed that draws the relu-ff model's B
 TILE = 65_536  # pixels per tile when drawing: at width 256, 64 MiB of activations per layer
@@ -109,13 +112,45 @@ def weight_bound(layer_index: int, n_in: int, omega_0: float) -> float:
     return math.sqrt(6.0 / n_in) / omega_0
 
 
-def _uniform_layers(sizes, bounds, seed: int):
-    """``[(W, b), ...]`` with ``W ~ U(-wb, wb)``, ``b ~ U(-bb, bb)`` per layer, one generator."""
+def siren_bounds(sizes, omega_0: float) -> list[tuple[float, float]]:
+    """``(weight bound, bias bound)`` of each layer under the paper's init: :func:`weight_bound`
+    for the weights, nn.Linear's ``1/sqrt(n_in)`` for the biases."""
+    return [
+        (weight_bound(i, n_in, omega_0), 1.0 / math.sqrt(n_in)) for i, (n_in, _) in enumerate(sizes)
+    ]
+
+
+def linear_default_bounds(sizes) -> list[tuple[float, float]]:
+    """nn.Linear's default ``(weight bound, bias bound)``: ``1/sqrt(n_in)`` for both."""
+    return [(1.0 / math.sqrt(n_in),) * 2 for n_in, _ in sizes]
+
+
+# -- draw conventions: how ``U(-bound, bound)`` becomes numbers ----------------------------------
+# Both draw W then b, layer after layer, from one generator seeded with ``seed`` (so theta0
+# depends on the seed alone, never on the global RNG). They differ only in arithmetic, which is
+# enough to give different bits from the same generator.
+
+
+def draw_uniform(sizes, bounds, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """``(2 * rand - 1) * bound``: the draws of every network the experiment trains."""
     gen = torch.Generator().manual_seed(int(seed))
     params = []
     for (n_in, n_out), (wb, bb) in zip(sizes, bounds, strict=True):
         w = (torch.rand(n_out, n_in, generator=gen) * 2 - 1) * wb
         b = (torch.rand(n_out, generator=gen) * 2 - 1) * bb
+        params.append((w, b))
+    return params
+
+
+def draw_like_linear(sizes, bounds, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """``Tensor.uniform_(-bound, bound)``: with :func:`linear_default_bounds` these are, bit for
+    bit, the weights ``torch.manual_seed(seed)`` then ``nn.Linear(n_in, n_out)`` per layer would
+    hold (the baselines of notebooks 01 and 02 were drawn so), without touching the global RNG."""
+    gen = torch.Generator().manual_seed(int(seed))
+    params = []
+    for (n_in, n_out), (wb, bb) in zip(sizes, bounds, strict=True):
+        w = torch.empty(n_out, n_in).uniform_(-wb, wb, generator=gen)
+        b = torch.empty(n_out).uniform_(-bb, bb, generator=gen)
         params.append((w, b))
     return params
 
@@ -134,10 +169,7 @@ def init_params(
     global RNG before, so the tickets of one seed start from the very same weights.
     """
     sizes = layer_sizes(width, depth, in_features, out_features)
-    bounds = [
-        (weight_bound(i, n_in, omega_0), 1.0 / math.sqrt(n_in)) for i, (n_in, _) in enumerate(sizes)
-    ]
-    return _uniform_layers(sizes, bounds, seed)
+    return draw_uniform(sizes, siren_bounds(sizes, omega_0), seed)
 
 
 def parameter_count(width: int = 256, depth: int = 5) -> dict[str, int]:
@@ -228,42 +260,38 @@ class FourierFeatures(nn.Module):
         return fourier_encode(coords, self.B)
 
 
-def relu_layer_sizes(width: int, depth: int, out_features: int = 3) -> list[tuple[int, int]]:
-    """(n_in, n_out) of the ReLU MLP's ``depth - 1`` Linear layers after a ``width``-wide
-    encoding."""
-    sizes = [width] * (depth - 1) + [out_features]
+def relu_layer_sizes(
+    width: int, depth: int, out_features: int = 3, in_features: int | None = None
+) -> list[tuple[int, int]]:
+    """(n_in, n_out) of the ReLU MLP's ``depth - 1`` Linear layers after an encoding
+    ``in_features`` wide (default ``width``)."""
+    sizes = [width if in_features is None else in_features] + [width] * (depth - 2)
+    sizes.append(out_features)
     return list(zip(sizes[:-1], sizes[1:]))
 
 
 def relu_init_params(width: int, depth: int, seed: int = 0):
     """``[(W, b), ...]`` of the ReLU MLP, nn.Linear's default distribution, one seed."""
     sizes = relu_layer_sizes(width, depth)
-    return _uniform_layers(sizes, [(1.0 / math.sqrt(n),) * 2 for n, _ in sizes], seed)
+    return draw_uniform(sizes, linear_default_bounds(sizes), seed)
 
 
-# -- what a Config asks for --------------------------------------------------------------------
+# -- what a Config asks for ---------------------------------------------------------------------
+# These helpers (and MODELS, the registered names) live with the registry in
+# lthsiren.architectures, which builds on this module; importing them from here still works.
+_CONFIG_HELPERS = (
+    "MODELS",
+    "activation",
+    "encoding_of",
+    "forward_scale",
+    "init_network",
+    "network_inputs",
+)
 
 
-def init_network(cfg, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Fresh parameters of ``cfg.model`` drawn with ``seed``."""
-    if cfg.model == "relu-ff":
-        return relu_init_params(cfg.width, cfg.depth, seed)
-    return init_params(cfg.width, cfg.depth, cfg.omega_0, seed)
+def __getattr__(name: str):
+    if name in _CONFIG_HELPERS:
+        from . import architectures
 
-
-def encoding_of(cfg) -> torch.Tensor | None:
-    """The Fourier matrix of a relu-ff ``cfg``, or None for a SIREN."""
-    if cfg.model == "relu-ff":
-        return fourier_matrix(cfg.width // 2, cfg.ff_sigma, FOURIER_SEED)
-    return None
-
-
-def network_inputs(cfg, coords: torch.Tensor) -> torch.Tensor:
-    """What the first Linear layer sees: the coordinates, or their Fourier features."""
-    B = encoding_of(cfg)
-    return coords if B is None else fourier_encode(coords, B).contiguous()
-
-
-def activation(cfg) -> str:
-    """The activation of ``cfg.model``'s hidden layers."""
-    return "relu" if cfg.model == "relu-ff" else "sine"
+        return getattr(architectures, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

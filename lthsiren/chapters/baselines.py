@@ -30,23 +30,52 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
+from torch.nn.utils import skip_init
 
 from ..metrics import psnr, radial_frequency
-from ..model import DEFAULT_SIGMA, FOURIER_SEED, FourierFeatures, Siren
+from ..model import (
+    DEFAULT_SIGMA,
+    FOURIER_SEED,
+    FourierFeatures,
+    Siren,
+    draw_like_linear,
+    forward,
+    layer_sizes,
+    linear_default_bounds,
+    relu_layer_sizes,
+)
 from ..progress import bar as progress_bar
 
 
-def _mlp(sizes: list[int]) -> nn.Sequential:
-    """Linear layers of ``sizes`` with a ReLU after all but the last (nn.Linear's default init)."""
-    layers: list[nn.Module] = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(n_in, n_out))
-        if i < len(sizes) - 2:
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
+class _ReluNet(nn.Module):
+    """Linear layers of ``sizes`` with a ReLU after all but the last, on the coordinates or on
+    their Fourier features: an nn.Module shell, like :class:`~lthsiren.model.Siren`, built from
+    the parts the ``relu-ff`` spec (:data:`lthsiren.architectures.RELU_FF`) is made of (layer
+    sizes, nn.Linear's default bounds, the Fourier encoding) and run by the package's one forward
+    pass. The spec itself takes a Config; these classes keep their own knobs (``n_frequencies``,
+    in and out features, ``depth`` counting Linear layers). The layers are drawn from ``seed``
+    alone by :func:`~lthsiren.model.draw_like_linear`: the very numbers
+    ``torch.manual_seed(seed)`` then ``nn.Linear`` would hold, which notebooks 01 and 02 were
+    run with, without touching the global RNG."""
+
+    def __init__(self, sizes: list[tuple[int, int]], seed: int, encoding=None):
+        super().__init__()
+        if encoding is not None:
+            self.encoding = encoding
+        self.net = nn.ModuleList(skip_init(nn.Linear, n_in, n_out) for n_in, n_out in sizes)
+        params = draw_like_linear(sizes, linear_default_bounds(sizes), seed)
+        with torch.no_grad():
+            for lin, (w, b) in zip(self.net, params, strict=True):
+                lin.weight.copy_(w)
+                lin.bias.copy_(b)
+
+    def forward(self, coords: torch.Tensor) -> torch.Tensor:
+        encoding = getattr(self, "encoding", None)
+        B = None if encoding is None else encoding.B
+        return forward(list(self.net), coords, activation="relu", encoding=B)
 
 
-class ReluMLP(nn.Module):
+class ReluMLP(_ReluNet):
     """Coordinates -> colour with ReLU: ``depth`` Linear layers, ``depth - 1`` hidden ones of
     ``width`` neurons, PyTorch's default init. Same shape and parameter count as a SIREN."""
 
@@ -58,22 +87,18 @@ class ReluMLP(nn.Module):
         in_features: int = 2,
         out_features: int = 3,
     ):
-        super().__init__()
         if depth < 2:
             raise ValueError("depth counts Linear layers and must be at least 2")
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(seed))
-            self.net = _mlp([in_features] + [width] * (depth - 1) + [out_features])
-
-    def forward(self, coords: torch.Tensor) -> torch.Tensor:
-        return self.net(coords)
+        super().__init__(layer_sizes(width, depth, in_features, out_features), seed)
 
 
-class FourierMLP(nn.Module):
+class FourierMLP(_ReluNet):
     """Fourier features then a ReLU MLP of ``depth`` Linear layers (Tancik et al. 2020).
 
     ``n_frequencies`` defaults to ``width // 2``, so the encoding is ``width`` wide. Pass
-    ``depth - 1`` to match a depth-``depth`` SIREN's parameter count (see :func:`make_models`).
+    ``depth - 1`` to match a depth-``depth`` SIREN's parameter count (see :func:`make_models`):
+    ``depth`` here counts Linear layers, where the ``relu-ff`` spec also counts the layer the
+    encoding replaces. Unlike the spec's ``B`` (one for every seed), this one is drawn per seed.
     """
 
     def __init__(
@@ -86,19 +111,13 @@ class FourierMLP(nn.Module):
         in_features: int = 2,
         out_features: int = 3,
     ):
-        super().__init__()
         if depth < 2:
             raise ValueError("depth counts Linear layers and must be at least 2")
         n_frequencies = max(1, width // 2) if n_frequencies is None else n_frequencies
-        # B gets a stream of its own, so it does not repeat the first numbers of the layers' init.
-        self.encoding = FourierFeatures(in_features, n_frequencies, sigma, FOURIER_SEED + seed)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(seed))
-            sizes = [self.encoding.out_features] + [width] * (depth - 1) + [out_features]
-            self.net = _mlp(sizes)
-
-    def forward(self, coords: torch.Tensor) -> torch.Tensor:
-        return self.net(self.encoding(coords))
+        # B gets a stream of its own, so it does not repeat the first numbers of the layers' init
+        encoding = FourierFeatures(in_features, n_frequencies, sigma, FOURIER_SEED + seed)
+        sizes = relu_layer_sizes(width, depth + 1, out_features, encoding.out_features)
+        super().__init__(sizes, seed, encoding)
 
 
 def count_parameters(net: nn.Module) -> int:
