@@ -61,11 +61,10 @@ class Architecture(ABC):
     def init_bounds(self, cfg) -> list[tuple[float, float]]:
         """``(weight bound, bias bound)`` of each layer's ``U(-bound, bound)`` init."""
 
-    def init(self, cfg, seed: int, draws=draw_uniform) -> Params:
-        """Fresh ``[(W, b), ...]`` drawn with ``seed``. ``draws`` is the draw convention
-        (:func:`lthsiren.model.draw_uniform`, the experiment's; or
-        :func:`lthsiren.model.draw_like_linear`, nn.Linear's arithmetic)."""
-        return draws(self.layer_sizes(cfg), self.init_bounds(cfg), seed)
+    def init(self, cfg, seed: int) -> Params:
+        """Fresh ``[(W, b), ...]`` drawn with ``seed`` within :meth:`init_bounds`
+        (:func:`lthsiren.model.draw_uniform`)."""
+        return draw_uniform(self.layer_sizes(cfg), self.init_bounds(cfg), seed)
 
     def encoding(self, cfg) -> torch.Tensor | None:
         """The fixed Fourier matrix ``B`` the coordinates go through first, or None."""

@@ -16,7 +16,7 @@ so the MLP has ``depth - 1`` Linear layers and within 1% of the SIREN's paramete
 is drawn once from a fixed seed (shared by every ticket and seed, neither trained nor pruned);
 the layers take nn.Linear's default init from the ticket's seed. Notebooks 02 and 08 use it.
 
-This module holds their parts (layer sizes, init bounds, draw conventions, the Fourier
+This module holds their parts (layer sizes, init bounds, the one uniform draw, the Fourier
 encoding, the forward pass); :mod:`lthsiren.architectures` assembles each network from them as
 one registered spec, which is what a ``Config``'s ``model`` names.
 
@@ -125,32 +125,17 @@ def linear_default_bounds(sizes) -> list[tuple[float, float]]:
     return [(1.0 / math.sqrt(n_in),) * 2 for n_in, _ in sizes]
 
 
-# -- draw conventions: how ``U(-bound, bound)`` becomes numbers ----------------------------------
-# Both draw W then b, layer after layer, from one generator seeded with ``seed`` (so theta0
-# depends on the seed alone, never on the global RNG). They differ only in arithmetic, which is
-# enough to give different bits from the same generator.
-
-
 def draw_uniform(sizes, bounds, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """``(2 * rand - 1) * bound``: the draws of every network the experiment trains."""
+    """``[(W, b), ...]`` with ``W ~ U(-wb, wb)``, ``b ~ U(-bb, bb)`` per layer, W then b, layer
+    after layer, from one generator seeded with ``seed`` (so ``theta0`` depends on the seed
+    alone, never on the global RNG). ``(2 * rand - 1) * bound`` rounds once, exactly as
+    ``Tensor.uniform_`` does: with :func:`linear_default_bounds` these are, bit for bit, the
+    weights ``torch.manual_seed(seed)`` then one ``nn.Linear`` per layer would hold."""
     gen = torch.Generator().manual_seed(int(seed))
     params = []
     for (n_in, n_out), (wb, bb) in zip(sizes, bounds, strict=True):
         w = (torch.rand(n_out, n_in, generator=gen) * 2 - 1) * wb
         b = (torch.rand(n_out, generator=gen) * 2 - 1) * bb
-        params.append((w, b))
-    return params
-
-
-def draw_like_linear(sizes, bounds, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """``Tensor.uniform_(-bound, bound)``: with :func:`linear_default_bounds` these are, bit for
-    bit, the weights ``torch.manual_seed(seed)`` then ``nn.Linear(n_in, n_out)`` per layer would
-    hold (the baselines of notebooks 01 and 02 were drawn so), without touching the global RNG."""
-    gen = torch.Generator().manual_seed(int(seed))
-    params = []
-    for (n_in, n_out), (wb, bb) in zip(sizes, bounds, strict=True):
-        w = torch.empty(n_out, n_in).uniform_(-wb, wb, generator=gen)
-        b = torch.empty(n_out).uniform_(-bb, bb, generator=gen)
         params.append((w, b))
     return params
 

@@ -142,3 +142,20 @@ def test_scaled_init_keeps_the_bounds():
         assert lin.weight.abs().max() <= bound and lin.weight.abs().max() > 0.9 * bound
     lin = torch_default_init(L.Siren(width=64, depth=5), seed=1).linears()[2]
     assert lin.weight.abs().max() <= 1 / 8 and lin.bias.abs().max() <= 1 / 8
+
+
+def test_the_fourier_mlp_is_the_relu_ff_spec_as_a_module():
+    from lthsiren.architectures import RELU_FF
+
+    cfg = L.make_config("tiny", model="relu-ff", width=16, depth=5, side=8)
+    net = FourierMLP(16, 4, sigma=cfg.ff_sigma, seed=3)  # depth here counts Linear layers
+    spec = RELU_FF.init(cfg, 3)
+    assert [tuple(lin.weight.shape[::-1]) for lin in net.net] == RELU_FF.layer_sizes(cfg)
+    for lin, (w, b) in zip(net.net, spec, strict=True):
+        assert torch.equal(lin.weight, w) and torch.equal(lin.bias, b)
+    x = L.coordinate_grid(8)
+    with torch.no_grad():
+        mine = net(x)
+    assert torch.equal(mine, L.forward(spec, x, activation="relu", encoding=net.encoding.B))
+    # its B is its own, drawn per seed; the spec's is one for every seed
+    assert not torch.equal(net.encoding.B, RELU_FF.encoding(cfg))

@@ -12,6 +12,9 @@ fix this by mapping the coordinates through random sinusoids first:
   Linear layers). The Fourier encoding takes the place of a first layer, so a ``FourierMLP`` with
   ``depth - 1`` Linear layers and ``width // 2`` frequencies has almost exactly the parameter
   count of a depth-``depth`` SIREN; :func:`make_models` builds the three at matched size.
+  ``FourierMLP(width, depth - 1, seed=s)`` holds the ``relu-ff`` spec's layers for
+  ``make_config(model="relu-ff", width=width, depth=depth)`` and seed ``s``
+  (:mod:`lthsiren.architectures`), with a ``B`` of its own per seed.
 - :func:`fit`: full-batch MSE training with Adam and cosine annealing (the schedule of the
   lottery-ticket rounds), plain autograd, any ``nn.Module``, that records PSNR as it goes and
   keeps snapshots of the reconstruction at chosen steps. Seeded networks train deterministically
@@ -38,7 +41,7 @@ from ..model import (
     FOURIER_SEED,
     FourierFeatures,
     Siren,
-    draw_like_linear,
+    draw_uniform,
     forward,
     layer_sizes,
     linear_default_bounds,
@@ -53,17 +56,17 @@ class _ReluNet(nn.Module):
     the parts the ``relu-ff`` spec (:data:`lthsiren.architectures.RELU_FF`) is made of (layer
     sizes, nn.Linear's default bounds, the Fourier encoding) and run by the package's one forward
     pass. The spec itself takes a Config; these classes keep their own knobs (``n_frequencies``,
-    in and out features, ``depth`` counting Linear layers). The layers are drawn from ``seed``
-    alone by :func:`~lthsiren.model.draw_like_linear`: the very numbers
-    ``torch.manual_seed(seed)`` then ``nn.Linear`` would hold, which notebooks 01 and 02 were
-    run with, without touching the global RNG."""
+    in and out features, ``depth`` counting Linear layers). The layers are the spec's draw from
+    ``seed`` (:func:`~lthsiren.model.draw_uniform` within nn.Linear's default bounds): the very
+    numbers ``torch.manual_seed(seed)`` then ``nn.Linear`` would hold, which notebooks 01 and 02
+    were run with, without touching the global RNG."""
 
     def __init__(self, sizes: list[tuple[int, int]], seed: int, encoding=None):
         super().__init__()
         if encoding is not None:
             self.encoding = encoding
         self.net = nn.ModuleList(skip_init(nn.Linear, n_in, n_out) for n_in, n_out in sizes)
-        params = draw_like_linear(sizes, linear_default_bounds(sizes), seed)
+        params = draw_uniform(sizes, linear_default_bounds(sizes), seed)
         with torch.no_grad():
             for lin, (w, b) in zip(self.net, params, strict=True):
                 lin.weight.copy_(w)
