@@ -5,11 +5,13 @@ such a file at any size. Mistakes in the input end with one line on stderr and e
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import signal
 import sys
 
 from .errors import Interrupted, LthsirenError
+from .settings import FINITE, WHOLE, Config, about
 
 EXAMPLES = """examples:
   lthsiren run                              # default preset on the bundled portrait
@@ -21,12 +23,31 @@ EXAMPLES = """examples:
 """
 
 
+ARG_TYPES = {WHOLE: int, FINITE: float}  # the argparse type a field's number rule asks for
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, not argparse's usage block
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def _parser() -> argparse.ArgumentParser:
+def add_settings(parser: argparse.ArgumentParser, config_class: type[Config] = Config) -> None:
+    """One option per field of ``config_class``, as its :class:`~lthsiren.settings.Setting`
+    says; left out, an option is None (the preset's value)."""
+    for f in dataclasses.fields(config_class):
+        s = about(f)
+        types = [ARG_TYPES[rule] for rule in s.rules if rule in ARG_TYPES]
+        details = {**({"type": types[0]} if types else {}), **s.cli}
+        parser.add_argument(s.flag, dest=f.name, default=None, help=s.help, **details)
+
+
+def settings_given(args: argparse.Namespace, config_class: type[Config] = Config) -> dict:
+    """The settings among parsed ``args``, by field name (None: not given)."""
+    names = {f.name for f in dataclasses.fields(config_class)}
+    return {k: v for k, v in vars(args).items() if k in names}
+
+
+def _parser(config_class: type[Config] = Config) -> argparse.ArgumentParser:
     p = _Parser(
         prog="lthsiren",
         description=__doc__.splitlines()[0],
@@ -40,56 +61,7 @@ def _parser() -> argparse.ArgumentParser:
         help="run (or resume) the lottery-ticket experiment",
         description="Options left out take the preset's value (see README, Presets).",
     )
-    r.add_argument(
-        "--preset",
-        help="tiny, laptop or blog (default: blog with CUDA, else laptop; or $LTHSIREN_PRESET)",
-    )
-    r.add_argument(
-        "--image",
-        help="image path, http(s) URL, or a bundled name: grace_hopper (default) or present",
-    )
-    r.add_argument(
-        "--strategies",
-        nargs="+",
-        metavar="S",
-        help="any of smallest (winner), random, largest (loser); the controls reinit (the "
-        "winner's mask, re-drawn weights) and budget (a random mask with the winner's per-layer "
-        "counts); smallest-layer, largest-layer (ranked within each layer), largest-not-first",
-    )
-    r.add_argument("--seeds", nargs="+", type=int, metavar="N", help="init seeds (default: 0)")
-    r.add_argument("--rounds", type=int, help="pruning rounds including the dense round 0")
-    r.add_argument("--steps", type=int, help="training steps per round")
-    r.add_argument("--lr", type=float, help="Adam learning rate")
-    r.add_argument("--side", type=int, help="image side in pixels")
-    r.add_argument("--width", type=int, help="hidden layer width")
-    r.add_argument(
-        "--fraction",
-        type=float,
-        dest="prune_fraction",
-        help="share of alive weights pruned per round",
-    )
-    r.add_argument(
-        "--rewind",
-        help="what survivors start each round from: init (step 0, default), step:K (late), "
-        "lr-rewind (no reset, the cosine schedule again; formerly finetune), or continue (no "
-        "reset, true fine-tuning at a constant lr/10: our cosine ends at 0)",
-    )
-    r.add_argument(
-        "--rewind-until",
-        type=int,
-        metavar="K",
-        help="rewind only rounds up to K; later rounds train on from the previous round's "
-        "trained weights, masked, with the full cosine schedule (default: every round)",
-    )
-    r.add_argument("--model", help="siren (default) or relu-ff (ReLU MLP on Fourier features)")
-    r.add_argument(
-        "--batch",
-        type=int,
-        metavar="N",
-        help="shuffled mini-batches of N pixels, one Adam step each, cosine over epochs "
-        "(each step of --steps is an epoch); default: full batch",
-    )
-    r.add_argument("--device", help="auto, cpu or cuda (default: auto)")
+    add_settings(r, config_class)
     r.add_argument("--out", help="results root (default: $LTHSIREN_RUNS or ./runs)")
     r.add_argument("--force", action="store_true", help="discard a stored run and start over")
     r.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -171,33 +143,16 @@ def _main(argv) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "run":
-            from .config import make_config
+            from .budget import work_line
+            from .config import config_notes, describe, make_config, validate
             from .experiment import run_experiment
 
-            cfg = make_config(
-                args.preset,
-                image=args.image,
-                strategies=args.strategies,
-                seeds=args.seeds,
-                rounds=args.rounds,
-                steps=args.steps,
-                lr=args.lr,
-                side=args.side,
-                width=args.width,
-                prune_fraction=args.prune_fraction,
-                device=args.device,
-                rewind=args.rewind,
-                rewind_until=args.rewind_until,
-                model=args.model,
-                batch=args.batch,
-            )
-            print(
-                f"preset {cfg.preset}: {cfg.side}x{cfg.side}, width {cfg.width}, "
-                f"{cfg.steps} {'steps' if cfg.batch is None else f'epochs (batch {cfg.batch})'}"
-                f" x {cfg.rounds} rounds, tickets "
-                f"{', '.join(cfg.strategies)} x seeds {', '.join(map(str, cfg.seeds))}",
-                flush=True,
-            )
+            given = settings_given(args)
+            cfg = make_config(**given)  # checked here, once: run_experiment remembers it
+            for note in config_notes(given):
+                print(f"note: {note}", file=sys.stderr)
+            print(describe(cfg), flush=True)
+            print(work_line(cfg, validate(cfg)), flush=True)
             run = run_experiment(
                 cfg,
                 root=args.out,

@@ -25,12 +25,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from .download import cache_dir, fetch  # noqa: F401  (the URL half of load_image)
 from .download import sha256_of as _sha256
 from .errors import LthsirenError
+from .settings import DEFAULT_IMAGE, MAX_SIDE, MIN_SIDE  # noqa: F401  (set with the settings)
 
-DEFAULT_IMAGE = "grace_hopper"
 # Names accepted in place of a path: images that ship with matplotlib's sample data.
 SAMPLE_IMAGES = {"grace_hopper": "grace_hopper.jpg", "present": "Minduka_Present_Blue_Pack.png"}
-MIN_SIDE = 8
-MAX_SIDE = 4096
 
 
 @dataclass

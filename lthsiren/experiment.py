@@ -16,12 +16,13 @@ import torch
 
 from ._version import __version__
 from .budget import prune_notes
-from .config import Config, resolve_device, validate
+from .config import validate
 from .data import load_image
 from .imp import imp_rounds, initial_params, next_masks
 from .lock import guard
 from .progress import bar
 from .repair import repair
+from .settings import Config
 from .store import RunDir, write_png
 
 
@@ -40,8 +41,7 @@ def run_experiment(
     ``notify`` is called with each note (e.g. ``print``): the image's conversion, a pruning
     schedule that stops removing weights, a damaged folder repaired.
     """
-    validate(cfg)
-    device = resolve_device(cfg.device)
+    device = validate(cfg)  # remembered: nothing again for a Config that make_config made
     target = load_image(cfg.image, cfg.side)  # fails before any folder is made
     for note in [*target.notes, *prune_notes(cfg)] if notify else ():
         notify(note)

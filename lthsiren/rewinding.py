@@ -18,27 +18,23 @@ round starts a fresh Adam (:class:`lthsiren.engine.TicketTrainer`). ``rewind_unt
 None: always as ``rewind`` says) limits the rewinding to rounds ``k <= K``: every later round
 starts from the previous round's trained weights, masked, with the full cosine schedule, as the
 reference implementation did when it resumed a run by reloading its trained weights.
+
+The names and the check live with the settings (:func:`lthsiren.settings.parse_rewind`, which a
+Config runs when it is built and keeps as ``cfg.rewinding``); they are re-exported here.
 """
 
 from __future__ import annotations
 
-import numbers
-import re
 import sys
 
-from .errors import LthsirenError
+from .settings import ALIASES, CARRY_ON, KEY_NAMES, Rewind, parse_rewind  # noqa: F401
 
 # The constant learning rate of ``continue`` rounds, as a share of ``lr``.
 CONTINUE_LR_FACTOR = 0.1
-# Old names still accepted: each maps to its current name.
-ALIASES = {"finetune": "lr-rewind"}
-# Current names that hash under their old name, so the run keys of stored runs do not change.
-KEY_NAMES = {new: old for old, new in ALIASES.items()}
 ALIAS_NOTES = {
     "finetune": "--rewind finetune is now called lr-rewind (same runs, same results); true "
     "fine-tuning, at a constant learning rate of lr/10, is the new --rewind continue",
 }
-CARRY_ON = ("lr-rewind", "continue")  # the modes that never reset the weights
 
 
 def note_alias(rewind) -> None:
@@ -52,21 +48,10 @@ def normalise(rewind):
     return ALIASES.get(rewind, rewind) if isinstance(rewind, str) else rewind
 
 
-def check(cfg) -> None:
-    """Reject a ``rewind`` or ``rewind_until`` that cannot work, with one line naming the fix."""
-    late = re.fullmatch(r"step:([0-9]+)", cfg.rewind)  # ASCII digits: "step:²" is not a step
-    if not (cfg.rewind in ("init", *CARRY_ON, *ALIASES) or (late and 0 < int(late[1]) < cfg.steps)):
-        raise LthsirenError(
-            f"--rewind {cfg.rewind!r} is not valid: use init, step:K with 0 < K < steps "
-            f"({cfg.steps}), lr-rewind, or continue"
-        )
-    K = cfg.rewind_until
-    whole = isinstance(K, numbers.Integral) and not isinstance(K, bool)
-    if K is not None and not (whole and 0 <= K < cfg.rounds):
-        raise LthsirenError(
-            f"--rewind-until {K!r} is not valid: use a whole number K with 0 <= K < rounds "
-            f"({cfg.rounds}), or leave it out to rewind every round"
-        )
+def check(cfg) -> Rewind:
+    """Reject a ``rewind`` or ``rewind_until`` that cannot work, with one line naming the fix;
+    the parsed :class:`~lthsiren.settings.Rewind`."""
+    return parse_rewind(cfg.rewind, cfg.rewind_until, cfg.steps, cfg.rounds)
 
 
 def carries_on(cfg, k: int) -> bool:

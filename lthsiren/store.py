@@ -80,6 +80,7 @@ class RunDir:
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
+        self._config: Config | None = None  # config.json's settings, read once (write_info)
 
     # -- locating ----------------------------------------------------------------------------
     @classmethod
@@ -92,6 +93,7 @@ class RunDir:
 
     def clear(self) -> None:
         """Remove everything in the folder but its lock (:mod:`lthsiren.lock`)."""
+        self._config = None
         if not self.path.is_dir():
             return
         for p in self.path.iterdir():
@@ -126,13 +128,16 @@ class RunDir:
         return info
 
     def config(self) -> Config:
-        stored = self.info()["config"]
-        try:
-            cfg = Config.from_json(stored)
-            check(cfg)
-        except (TypeError, ValueError, LthsirenError):
-            raise self._corrupt("config.json", "its settings are not valid") from None
-        return cfg
+        """The run's settings, read and checked once (until :meth:`write_info` or :meth:`clear`)."""
+        if self._config is None:
+            stored = self.info()["config"]
+            try:
+                cfg = Config.from_json(stored)
+                check(cfg)
+            except (TypeError, ValueError, LthsirenError):
+                raise self._corrupt("config.json", "its settings are not valid") from None
+            self._config = cfg
+        return self._config
 
     def records(self) -> list[dict]:
         """Every record; a line that is not a record is damage."""
@@ -234,6 +239,7 @@ class RunDir:
 
     # -- writing -----------------------------------------------------------------------------
     def write_info(self, info: dict) -> None:
+        self._config = None
         write_text(self.path / "config.json", json.dumps(info, indent=2) + "\n")
 
     def write_params(self, name: str, params: BatchedParams) -> None:

@@ -29,19 +29,14 @@ import torch
 
 from .errors import LthsirenError
 
+# the strategy names live with the settings, which check them (lthsiren.settings)
+from .settings import ALL_STRATEGIES, FOLLOWERS, SCOPED_STRATEGIES, STRATEGIES  # noqa: F401
+
 # One ticket's parameters, and the same with a leading ticket dimension T.
 TicketParams = list[tuple[torch.Tensor, torch.Tensor]]  # [(W [out, in], b [out]), ...]
 BatchedParams = list[tuple[torch.Tensor, torch.Tensor]]  # [(W [T, out, in], b [T, out]), ...]
 Mask = list[torch.Tensor]  # bool [out, in] per layer (batched: [T, out, in])
 
-STRATEGIES = ("smallest", "random", "largest")
-# Pruning rules beyond the three: the same magnitude ranking within each layer, or across every
-# layer but the first (notebook 07 asks whether magnitude acts as frequency inside a layer).
-SCOPED_STRATEGIES = ("smallest-layer", "largest-layer", "largest-not-first")
-# Controls that follow the winner of their seed: its mask with re-drawn weights, and a random
-# mask with exactly its per-layer alive counts (is it the weights, or each layer's budget?).
-FOLLOWERS = ("reinit", "budget")
-ALL_STRATEGIES = STRATEGIES + FOLLOWERS + SCOPED_STRATEGIES
 TICKET_NAMES = {
     "smallest": "winner",
     "random": "random",

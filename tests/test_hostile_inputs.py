@@ -4,6 +4,7 @@ send error pages, network files that declare absurd shapes, and Python values of
 Each ends in one line (or a note) without hanging, allocating gigabytes or leaving files
 behind."""
 
+import dataclasses
 import http.server
 import io
 import math
@@ -289,11 +290,12 @@ def test_encode_and_load_refuse_what_no_file_may_hold(tmp_path):
 
 
 # -- settings from Python, and schedules that stop pruning ----------------------------------------
-def test_a_config_changed_after_validation_is_checked_again_when_a_run_starts(tmp_path):
+def test_a_config_cannot_be_changed_after_validation_only_rebuilt_and_checked(tmp_path):
     cfg = L.make_config("tiny", side=16, width=8, steps=5, rounds=2)
-    cfg.rounds = 2.5
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.rounds = 2.5
     with pytest.raises(LthsirenError, match="--rounds must be a whole number"):
-        L.run_experiment(cfg, root=tmp_path / "runs", progress=False)
+        dataclasses.replace(cfg, rounds=2.5)
     assert not (tmp_path / "runs").exists()
 
 
@@ -301,7 +303,8 @@ def test_a_pathlib_image_works(tmp_path):
     Image.fromarray(_noise(20, 20)).save(tmp_path / "a.png")
     cfg = L.make_config("tiny", image=tmp_path / "a.png", side=16, width=8, steps=5, rounds=2)
     assert cfg.image == str(tmp_path / "a.png")
-    cfg.image = tmp_path / "a.png"  # set after validation: still a path, still fine
+    cfg = dataclasses.replace(cfg, image=tmp_path / "a.png")  # a Path again: still fine
+    assert cfg.image == str(tmp_path / "a.png")
     run = L.run_experiment(cfg, root=tmp_path / "runs", progress=False)
     assert run.info()["config"]["image"] == str(tmp_path / "a.png")
     assert run.completed_rounds() == 2

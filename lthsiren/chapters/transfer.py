@@ -37,8 +37,8 @@ from ..ticket import mask_of, stack, stack_masks, ticket_index, unstack
 
 def _check_pair(run_a: RunDir, run_b: RunDir, rounds) -> None:
     a, b = run_a.config(), run_b.config()
-    same = ("side", "width", "depth", "omega_0", "steps", "lr", "prune_fraction", "model", "rewind")
-    diff = [f for f in same if getattr(a, f) != getattr(b, f)]
+    keyed_a, keyed_b = a.key_fields(), b.key_fields()  # the settings that apply, as keyed
+    diff = [f for f in a.training_fields() if keyed_a.get(f) != keyed_b.get(f)]
     if diff:
         raise LthsirenError(f"the two runs differ in {', '.join(diff)}: transfer needs runs alike")
     for run, cfg, needs in ((run_a, a, ("smallest",)), (run_b, b, ("smallest", "random"))):

@@ -10,15 +10,23 @@ import numpy as np
 import torch
 
 from ..data import coordinate_grid
+from ..errors import LthsirenError
 from ..model import TILE, forward
+from ..settings import MAX_SIDE, finite, whole
 from ..ticket import TicketParams
 from .registry import F32, as_array
+
+MAX_RENDER_SIDE = MAX_SIDE  # as --side: 4096^2 pixels take ~0.5 GB to draw
 
 
 @torch.no_grad()
 def render(params, side: int, omega_0: float = 30.0, device=None) -> torch.Tensor:
     """The image ``[side, side, C]`` (unclamped, [-1, 1] scale) one SIREN draws, computed on
     ``device`` (default: where its weights are) and returned on the CPU."""
+    if not (whole(side) and 1 <= side <= MAX_RENDER_SIDE):  # as ``lthsiren render --size``
+        raise LthsirenError(f"--size must be 1 to {MAX_RENDER_SIDE} pixels, got {side}")
+    if not (finite(omega_0) and omega_0 > 0):  # as the file formats
+        raise LthsirenError(f"omega_0 must be a finite positive number, got {omega_0}")
     layers = [(torch.as_tensor(w).float(), torch.as_tensor(b).float()) for w, b in params]
     device = torch.device(device) if device is not None else layers[0][0].device
     layers = [(w.to(device), b.to(device)) for w, b in layers]
