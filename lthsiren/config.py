@@ -38,6 +38,18 @@ PRESETS: dict[str, dict] = {
     "blog": dict(side=256, width=256, steps=1000, lr=1e-4),
 }
 MAX_SEED = 2**32 - 1  # every generator seed derived from a seed stays within 64 bits
+# The settings that change how a ticket trains: two runs alike in these train a mask alike.
+TRAINING_FIELDS = ("side", "width", "depth", "omega_0", "steps", "lr", "prune_fraction", "model")
+TRAINING_FIELDS += ("ff_sigma", "rewind", "rewind_until", "batch")
+
+
+@dataclass(frozen=True)
+class Rewind:  # merged with settings.Rewind
+    """``rewind`` and ``rewind_until`` parsed: mode init/step/lr-rewind/continue, K of step:K."""
+
+    mode: str
+    step: int | None
+    until: int | None
 
 
 @dataclass
@@ -76,6 +88,13 @@ class Config:
     def rewind_step(self) -> int | None:
         """K of a "step:K" rewind, else None."""
         return int(self.rewind.split(":", 1)[1]) if self.rewind.startswith("step:") else None
+
+    @property
+    def rewinding(self) -> Rewind:  # merged with settings.Rewind
+        """The rewind settings, parsed (the settings are checked first: :func:`check`)."""
+        late = self.rewind.startswith("step:")
+        step = int(self.rewind.split(":", 1)[1]) if late else None
+        return Rewind("step" if late else self.rewind, step, self.rewind_until)
 
     def tickets(self) -> list[tuple[str, int]]:
         """(strategy, seed) of each ticket, in the order of the batched tensors."""
