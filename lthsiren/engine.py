@@ -1,13 +1,16 @@
 """The batched training engine: many lottery tickets fitted to one image at once.
 
-Every ticket of an experiment (three strategies x several seeds) is the same SIREN shape with its
-own weights and mask, so we stack them: layer ``l`` holds weights ``[T, out, in]`` and one
-``torch.baddbmm`` runs all T tickets in a single kernel. Forward and backward are written out by
-hand instead of going through autograd, because on a CPU the matmuls are not the slow part: the
-sine, its derivative, temporaries and per-op overhead are. Written by hand, each sine layer costs
-one ``sin``, one ``cos`` (kept for the backward pass) and one multiply; omega_0 rides along as
-the GEMMs' ``alpha``; parameters, gradients and Adam's moments each live in one flat buffer, so
-the optimizer is six vector ops per step whatever the number of layers.
+Every ticket of an experiment (several strategies x several seeds) is a SIREN with its own
+weights and mask, trained side by side by one :class:`TicketTrainer`. Parameters, gradients,
+Adam's moments and masks of all tickets each live in one flat buffer (:mod:`lthsiren.buffers`),
+so the optimizer is a handful of vector ops per step whatever the number of tickets and layers;
+each ticket's layers are named views into those buffers. The matmuls are one ``torch.mm`` (or
+``addmm``) per ticket and layer, not one batched kernel for all tickets (see ``_allocate``).
+
+Forward and backward are written out by hand instead of going through autograd, because on a
+CPU the matmuls are not the slow part: the sine, its derivative, temporaries and per-op overhead
+are. Written by hand, each sine layer costs one ``sin``, one ``cos`` (kept for the backward
+pass) and one multiply; omega_0 rides along as the GEMMs' ``alpha``.
 
 The same engine trains a ReLU MLP (``activation="relu"``): then the inputs are whatever encoding
 the caller passes (Fourier features, :mod:`lthsiren.model`), there is no omega_0, and the
@@ -18,9 +21,10 @@ Masks are applied to the gradient, not to the weights: a pruned weight starts at
 (rewinding), its gradient is 0, Adam's moments stay 0, and its update is ``0 / (0 + eps) = 0``,
 so it stays exactly 0 without an extra pass over the weights (tests/test_engine.py checks this).
 
-The optimizer is Adam (torch's update rule) with cosine annealing from ``lr`` to 0 over the
-round's steps, as in ``torch.optim.lr_scheduler.CosineAnnealingLR``; the loss is the per-ticket
-mean squared error over all pixels and channels. Notebook 03 introduces the training round.
+The optimizer is Adam (torch's update rule), fresh each round, with cosine annealing from ``lr``
+to 0 over the round's steps (as ``torch.optim.lr_scheduler.CosineAnnealingLR``) or a constant
+rate; the loss is the per-ticket mean squared error over all pixels and channels, or over one
+mini-batch's pixels (:mod:`lthsiren.minibatch`). Notebook 03 introduces the training round.
 
 This fused path is the package's only forward pass besides :func:`lthsiren.model.forward`, and
 the tests hold the two to the same outputs.
@@ -29,20 +33,15 @@ the tests hold the two to the same outputs.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import torch
 
 from .budget import tile_rows
-from .minibatch import MiniBatches, epoch_rows, only_rows
+from .buffers import TicketViews, adam_update, flat_size, ticket_views
+from .minibatch import MiniBatches, epoch_rows
 from .ticket import BatchedParams, Mask, TicketParams, mask_of, stack, unstack
-
-
-def _aligned(n: int) -> int:
-    """``n`` rounded up to whole 64-byte lines of float32: every view into the flat buffers
-    starts on one, because the BLAS's rounding can depend on where a matrix starts, and a
-    ticket's arithmetic must not depend on its neighbours (the gaps stay 0: no gradient)."""
-    return -(-n // 16) * 16
 
 
 def cosine_lr(lr: float, step: int, steps: int) -> float:
@@ -100,8 +99,7 @@ class TicketTrainer:
             return
         self._key = key
         N = self.coords.shape[0]
-        total = sum(_aligned(o * i) + _aligned(o) for per_ticket in shapes for o, i in per_ticket)
-        self.flat = torch.zeros(total, device=dev, dtype=dt)
+        self.flat = torch.zeros(flat_size(shapes), device=dev, dtype=dt)
         self.grad = torch.zeros_like(self.flat)
         self.exp_avg = torch.zeros_like(self.flat)
         self.exp_avg_sq = torch.zeros_like(self.flat)
@@ -109,25 +107,13 @@ class TicketTrainer:
         self.flat_mask = torch.ones_like(self.flat)
         # One torch.mm per ticket rather than one torch.bmm for all: on a 2-core CPU a batch of 3
         # splits unevenly over the threads (measured 271 vs 342 GFLOP/s), while each mm uses
-        # both; and tickets may differ in width. The views are sliced once here.
-        self._tickets, off = [], 0
-        for per_ticket in shapes:
-            v = {k: [] for k in ("W", "WT", "b", "gW", "gb", "mW")}
-            for o, i in per_ticket:
-                for name, buf in (("W", self.flat), ("gW", self.grad), ("mW", self.flat_mask)):
-                    v[name].append(buf[off : off + o * i].view(o, i))
-                v["WT"].append(v["W"][-1].T)
-                off += _aligned(o * i)
-                v["b"].append(self.flat[off : off + o])
-                v["gb"].append(self.grad[off : off + o])
-                off += _aligned(o)
-            v["hidden"] = [o for o, _ in per_ticket[:-1]]
-            self._tickets.append(v)
+        # both; and tickets compacted to their live neurons differ in width.
+        self._tickets = ticket_views(shapes, self.flat, self.grad, self.flat_mask)
         # Activations of one ticket at a time: a ticket's forward and backward pass run back to
         # back, so its activations are still in cache when the backward pass reads them (the
         # tickets sharing these buffers cut the working set T-fold; measured 30% faster). Each
         # ticket views the first n * width values of a layer's buffer as [n, width].
-        widest = [max(max(col), 1) for col in zip(*(v["hidden"] for v in self._tickets))]
+        widest = [max(max(col), 1) for col in zip(*(v.hidden for v in self._tickets))]
         rows = tile_rows(N, widest, dev) if self.tile is None else self.tile
         self._tile_rows = rows = min(N, rows)
         self.ones = torch.ones(rows, device=dev, dtype=dt)
@@ -137,21 +123,21 @@ class TicketTrainer:
         self.T = len(shapes)
         self.y = torch.empty(self.T, N, shapes[0][-1][0], device=dev, dtype=dt)
         for t, v in enumerate(self._tickets):
-            v["y"] = self.y[t]
+            v.out = self.y[t]
 
     def _load(self, params: list[TicketParams], masks: list[Mask] | None) -> None:
         shapes = [[tuple(w.shape) for w, _ in p] for p in params]
         self._allocate(shapes, params[0][0][0].device, params[0][0][0].dtype)
         for t, (v, p) in enumerate(zip(self._tickets, params, strict=True)):
             for l, (w, b) in enumerate(p):
-                v["W"][l].copy_(w)
-                v["b"][l].copy_(b)
+                v.weights[l].copy_(w)
+                v.biases[l].copy_(b)
                 if masks is None:
-                    v["mW"][l].fill_(1.0)
+                    v.mask[l].fill_(1.0)
                 else:
                     m = masks[t][l]
-                    v["mW"][l].copy_(m)
-                    v["W"][l].masked_fill_(~m.bool(), 0.0)  # +0.0, never -0.0
+                    v.mask[l].copy_(m)
+                    v.weights[l].masked_fill_(~m.bool(), 0.0)  # +0.0, never -0.0
 
     # -- the network -------------------------------------------------------------------------
     @staticmethod
@@ -159,13 +145,13 @@ class TicketTrainer:
         """The first ``n`` rows of a ``width``-wide activation buffer, contiguous."""
         return buf[: n * width].view(n, width)
 
-    def _forward_one(self, v: dict, rows: slice, keep_cos: bool) -> torch.Tensor:
+    def _forward_one(self, v: TicketViews, rows: slice, keep_cos: bool) -> torch.Tensor:
         w0 = self.omega_0
         n = rows.stop - rows.start
         h = self.coords[rows]
-        for l, o in enumerate(v["hidden"]):
+        for l, o in enumerate(v.hidden):
             z, h_out = self._rows(self.cos[l], n, o), self._rows(self.h[l], n, o)
-            torch.addmm(v["b"][l], h, v["WT"][l], beta=w0, alpha=w0, out=z)
+            torch.addmm(v.biases[l], h, v.weights_t[l], beta=w0, alpha=w0, out=z)
             if self.activation == "sine":
                 torch.sin(z, out=h_out)
                 if keep_cos:
@@ -175,30 +161,30 @@ class TicketTrainer:
                 if keep_cos:  # relu'(z): sign of max(z, 0) is exactly 1 or 0
                     torch.sign(h_out, out=z)
             h = h_out
-        return torch.addmm(v["b"][-1], h, v["WT"][-1], out=v["y"][rows])
+        return torch.addmm(v.biases[-1], h, v.weights_t[-1], out=v.out[rows])
 
-    def _backward_one(self, v: dict, rows: slice, y: torch.Tensor, accumulate: bool) -> None:
+    def _backward_one(self, v: TicketViews, rows: slice, y: torch.Tensor, accumulate: bool) -> None:
         """Add one tile's share of one ticket's MSE gradient into its slice of ``self.grad``."""
         w0 = self.omega_0
         beta = 1.0 if accumulate else 0.0
         n = rows.stop - rows.start
         dy = y.sub_(self.target[rows]).mul_(2.0 / (self.coords.shape[0] * y.shape[1]))
-        widths = v["hidden"]
+        widths = v.hidden
         last = len(widths)
         h = [self._rows(self.h[l], n, o) for l, o in enumerate(widths)]
-        gb = v["gb"]
+        gW, gb = v.grad_weights, v.grad_biases
         gb[last].addmv_(dy.T, self.ones[:n], beta=beta)
-        v["gW"][last].addmm_(dy.T, h[last - 1], beta=beta)
-        dh = torch.mm(dy, v["W"][last], out=self._rows(self.dh[0], n, widths[last - 1]))
+        gW[last].addmm_(dy.T, h[last - 1], beta=beta)
+        dh = torch.mm(dy, v.weights[last], out=self._rows(self.dh[0], n, widths[last - 1]))
         for l in range(last - 1, -1, -1):
             # d loss / d (omega_0 * pre-activation), in place
             dz = dh.mul_(self._rows(self.cos[l], n, widths[l]))
             h_in = h[l - 1] if l > 0 else self.coords[rows]
-            v["gW"][l].addmm_(dz.T, h_in, beta=beta, alpha=w0)
+            gW[l].addmm_(dz.T, h_in, beta=beta, alpha=w0)
             gb[l].addmv_(dz.T, self.ones[:n], beta=beta, alpha=w0)
             if l > 0:
                 out = self._rows(self.dh[(last - l) % 2], n, widths[l - 1])
-                dh = out.addmm_(dz, v["W"][l], beta=0.0, alpha=w0)
+                dh = out.addmm_(dz, v.weights[l], beta=0.0, alpha=w0)
 
     def _tiles(self) -> list[slice]:
         N = self.coords.shape[0]
@@ -220,14 +206,23 @@ class TicketTrainer:
         return self.y
 
     def _adam_step(self, lr: float, step: int) -> None:
-        b1, b2 = self.betas
-        self.exp_avg.mul_(b1).add_(self.grad, alpha=1 - b1)
-        self.exp_avg_sq.mul_(b2).addcmul_(self.grad, self.grad, value=1 - b2)
-        bias1 = 1 - b1**step
-        bias2 = 1 - b2**step
-        torch.sqrt(self.exp_avg_sq, out=self.denom)
-        self.denom.div_(math.sqrt(bias2)).add_(self.eps)
-        self.flat.addcdiv_(self.exp_avg, self.denom, value=-lr / bias1)
+        g, m, v, d = self.grad, self.exp_avg, self.exp_avg_sq, self.denom
+        adam_update(self.flat, g, m, v, d, lr, step, self.betas, self.eps)
+
+    @contextmanager
+    def only_rows(self, rows: torch.Tensor | None) -> Iterator[None]:
+        """See only the pixels ``rows`` (inputs and targets gathered) for one training pass; the
+        tiles, the loss normalisation and the output rows follow the smaller row count.
+        ``None`` leaves the whole image in place."""
+        if rows is None:
+            yield
+            return
+        coords, target = self.coords, self.target
+        self.coords, self.target = coords[rows], target[rows]
+        try:
+            yield
+        finally:
+            self.coords, self.target = coords, target
 
     # -- public API ------------------------------------------------------------------------------
     @torch.no_grad()
@@ -257,7 +252,7 @@ class TicketTrainer:
         self.adam_steps = 0  # Adam's bias correction counts these, not epochs
         for step in range(steps):
             for rows in epoch_rows(batches, self.coords.shape[0], self.flat.device):
-                with only_rows(self, rows):
+                with self.only_rows(rows):
                     self._train_step()
                 self.adam_steps += 1
                 self._adam_step(schedule_lr(schedule, lr, step, steps), self.adam_steps)
@@ -296,7 +291,9 @@ class TicketTrainer:
 
     def ticket_params(self) -> list[TicketParams]:
         """Copies of the current parameters, one ``[(W, b), ...]`` per ticket."""
-        return [[(w.clone(), b.clone()) for w, b in zip(v["W"], v["b"])] for v in self._tickets]
+        return [
+            [(w.clone(), b.clone()) for w, b in zip(v.weights, v.biases)] for v in self._tickets
+        ]
 
     def params(self) -> BatchedParams:
         """Copies of the current parameters, batched (every ticket the same shape)."""

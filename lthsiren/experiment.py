@@ -20,6 +20,7 @@ from .config import validate
 from .data import load_image
 from .imp import imp_rounds, initial_params, next_masks
 from .lock import guard
+from .plan import THETA_LATE, plan_round
 from .progress import bar
 from .repair import repair
 from .settings import Config
@@ -71,7 +72,7 @@ def _resume(cfg, run, target, device, force, progress, stop_after, notify) -> Ru
     if done > 0:
         masks, trained = run.round_state(done - 1)
         masks = next_masks(cfg, trained, masks, done - 1)
-        if cfg.rewind_step() is not None:
+        if any(plan_round(cfg, k).start == THETA_LATE for k in range(done, end)):
             theta_late = run.load_params("theta_late.pt")
 
     rounds_bar = bar(desc="rounds", disable=not progress, initial=done, total=end, unit="round")

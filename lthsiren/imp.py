@@ -1,16 +1,16 @@
 """The round loop of iterative magnitude pruning with rewinding (Frankle & Carbin 2019), for many
 tickets at once, and nothing else: no files, no progress bars.
 
-One round is four plain steps, each a function here: **rewind** (:func:`round_start`: every
-survivor back to its step-0 value, or to step K of round 0, or not at all, as
-:mod:`lthsiren.rewinding` says), **train** (the batched engine,
-:class:`lthsiren.engine.TicketTrainer`), **score** (:func:`score`: PSNR, HFE and
-the alive count of every ticket) and **prune** (:func:`next_masks`: each ticket removes 20% of its
-alive weights by its own strategy). :func:`imp_rounds` chains them and yields one
-:class:`RoundResult` per round, so a notebook can drive the loop itself;
-:func:`lthsiren.experiment.run_experiment` keeps the results store, resume and progress around
-it. Round 0 trains the dense net. Each (strategy, seed) pair is one ticket; tickets of the same
-seed share ``theta0``. Notebook 03 runs this loop.
+One round is four plain steps, each a function here: **rewind** (:func:`round_start`: every survivor
+back to its step-0 value, or to step K of round 0, or not at all, as the round's plan says,
+:func:`lthsiren.plan.plan_round`), **train** (:func:`train_round`, on the batched engine
+:class:`lthsiren.engine.TicketTrainer`, with the plan's schedule and mini-batches), **score**
+(:func:`score`: PSNR, HFE and the alive count of every ticket) and **prune** (:func:`next_masks`:
+each ticket removes 20% of its alive weights by its own strategy). :func:`imp_rounds` chains them
+and yields one :class:`RoundResult` per round, so a notebook can drive the loop itself;
+:func:`lthsiren.experiment.run_experiment` keeps the results store, resume and progress around it.
+Round 0 trains the dense net. Each (strategy, seed) pair is one ticket; tickets of the same seed
+share ``theta0``. Notebook 03 runs this loop.
 """
 
 from __future__ import annotations
@@ -21,12 +21,11 @@ from dataclasses import dataclass
 
 import torch
 
-from . import rewinding
 from .architectures import activation, forward_scale, init_network, network_inputs
 from .compaction import is_whole, live_neurons, narrow, widen
 from .engine import TicketTrainer
 from .metrics import hfe, psnr
-from .minibatch import for_round
+from .plan import RoundPlan, plan_round
 from .pruning import (
     budget_generator,
     budget_mask,
@@ -40,6 +39,7 @@ from .ticket import (
     TICKET_NAMES,
     BatchedParams,
     Mask,
+    TicketParams,
     full_mask,
     mask_of,
     stack,
@@ -84,15 +84,10 @@ def next_masks(cfg, trained: BatchedParams, masks: Mask, round_index: int) -> Ma
 
 
 def round_start(cfg, k: int, masks: Mask, theta0, theta_late=None, trained=None) -> BatchedParams:
-    """Where every ticket starts round ``k``: survivors rewound (to step 0, to step K of round 0,
-    or not at all under ``lr-rewind``, ``continue`` and after ``rewind_until``: the previous
-    round's ``trained`` weights), and each ``reinit`` ticket's survivors re-drawn."""
-    if rewinding.carries_on(cfg, k):  # no rewinding: keep training the pruned weights
-        base = trained
-    elif k == 0 or cfg.rewind == "init":
-        base = theta0
-    else:  # late rewinding, to the weights after K steps of round 0
-        base = theta_late
+    """Where every ticket starts round ``k``: the weights its plan names (``theta0``, the
+    ``theta_late`` of a ``step:K`` run, or the previous round's ``trained`` weights;
+    :func:`lthsiren.plan.plan_round`), masked, and each ``reinit`` ticket's survivors re-drawn."""
+    base = plan_round(cfg, k).start_weights(theta0, theta_late, trained)
     device = masks[0].device
     start = rewind([(w.to(device), b.to(device)) for w, b in base], masks)
     if k > 0:
@@ -146,6 +141,45 @@ def shared_round_0(cfg) -> list[int]:
     return [first.setdefault(seed, t) for t, (_, seed) in enumerate(cfg.tickets())]
 
 
+def train_tickets(
+    trainer: TicketTrainer,
+    plan: RoundPlan,
+    starts: list[TicketParams],
+    masks: list[Mask],
+    structure_aware: bool = True,
+    on_step: Callable[[int], None] | None = None,
+) -> tuple[list[TicketParams], list[TicketParams] | None]:
+    """Train the tickets ``starts`` (one ``[(W, b), ...]`` each, under ``masks``) together as
+    ``plan`` says: (trained weights, the weights after the plan's snapshot step or None).
+
+    ``structure_aware`` trains each ticket narrowed to the neurons that still reach the output
+    (:mod:`lthsiren.compaction`); the results equal dense training up to float rounding.
+    """
+    keeps = [live_neurons(m) if structure_aware else None for m in masks]
+    narrowed = [
+        (p, m) if keep is None or is_whole(keep, m) else narrow(p, m, keep)
+        for p, m, keep in zip(starts, masks, keeps)
+    ]
+    out, snap = trainer.fit_tickets(
+        [p for p, _ in narrowed],
+        [m for _, m in narrowed],
+        plan.steps,
+        plan.lr,
+        on_step,
+        plan.snapshot_step,
+        plan.batches,
+        schedule=plan.schedule,
+    )
+
+    def full(params_list):
+        return [
+            p if keep is None or is_whole(keep, m) else widen(p, s, keep)
+            for p, s, m, keep in zip(params_list, starts, masks, keeps)
+        ]
+
+    return full(out), None if snap is None else full(snap)
+
+
 def train_round(
     cfg,
     trainer: TicketTrainer,
@@ -154,48 +188,28 @@ def train_round(
     masks: Mask,
     structure_aware: bool = True,
     on_step: Callable[[int], None] | None = None,
-    snapshot_step: int | None = None,
 ) -> tuple[BatchedParams, torch.Tensor, BatchedParams | None]:
-    """Train every ticket one round from ``start`` under ``masks``: (trained weights,
-    reconstructions ``[T, N, C]``, the weights after ``snapshot_step`` steps or None).
+    """Train every ticket one round from ``start`` under ``masks`` as round ``k``'s plan says
+    (:func:`lthsiren.plan.plan_round`): (trained weights, reconstructions ``[T, N, C]``, the
+    weights after the plan's snapshot step, i.e. ``theta_late`` in round 0 of a ``step:K`` run,
+    or None).
 
-    ``structure_aware`` trains each seed's round 0 once and each ticket narrowed to the neurons
-    that still reach the output (:mod:`lthsiren.compaction`); the results equal dense training
-    up to float rounding. Without it every ticket trains dense, every weight paid for.
+    ``structure_aware`` trains each seed's round 0 once and each ticket narrowed
+    (:func:`train_tickets`). Without it every ticket trains dense, every weight paid for.
     """
     T = len(cfg.tickets())
     source = shared_round_0(cfg) if structure_aware and k == 0 else list(range(T))
     trained_ids = sorted(set(source))
-    starts = [unstack(start, t) for t in trained_ids]
-    ticket_masks = [mask_of(masks, t) for t in trained_ids]
-    keeps = [live_neurons(m) if structure_aware else None for m in ticket_masks]
-    narrowed = [
-        (p, m) if keep is None or is_whole(keep, m) else narrow(p, m, keep)
-        for p, m, keep in zip(starts, ticket_masks, keeps)
-    ]
-    schedule, lr = rewinding.schedule(cfg, k)  # cosine from cfg.lr, or constant for continue
-    out, snap = trainer.fit_tickets(
-        [p for p, _ in narrowed],
-        [m for _, m in narrowed],
-        cfg.steps,
-        lr,
+    trained, snap = train_tickets(
+        trainer,
+        plan_round(cfg, k),
+        [unstack(start, t) for t in trained_ids],
+        [mask_of(masks, t) for t in trained_ids],
+        structure_aware,
         on_step,
-        snapshot_step,
-        for_round(cfg, k),  # mini-batches (--batch), the same rows for every ticket
-        schedule=schedule,
     )
-
-    def full(params_list):
-        return [
-            p if keep is None or is_whole(keep, m) else widen(p, s, keep)
-            for p, s, m, keep in zip(params_list, starts, ticket_masks, keeps)
-        ]
-
     recon = trainer.predict()
     at = [trained_ids.index(t) for t in source]
-    trained = full(out)
-    if snap is not None:
-        snap = full(snap)
     snapshot = None if snap is None else stack([snap[i] for i in at])
     return stack([trained[i] for i in at]), recon[at], snapshot
 
@@ -237,13 +251,12 @@ def imp_rounds(
     end = cfg.rounds if end is None else end
     masks = initial_masks(cfg, theta0) if masks is None else masks
     trainer = make_trainer(cfg, target, device)
-    late = cfg.rewind_step()
     for k in range(start, end):
         masks_dev = [m.to(device) for m in masks]
         t0 = time.perf_counter()
-        start = round_start(cfg, k, masks_dev, theta0, theta_late, trained)
+        weights = round_start(cfg, k, masks_dev, theta0, theta_late, trained)
         out, recon, snapshot = train_round(
-            cfg, trainer, k, start, masks_dev, structure_aware, on_step, late if k == 0 else None
+            cfg, trainer, k, weights, masks_dev, structure_aware, on_step
         )
         if snapshot is not None:
             theta_late = [(w.cpu(), b.cpu()) for w, b in snapshot]

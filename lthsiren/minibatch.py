@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -72,19 +71,3 @@ def for_round(cfg, round_index: int) -> MiniBatches | None:
 def epoch_rows(batches: MiniBatches | None, n_pixels: int, device) -> Iterator:
     """The mini-batches of one epoch, or a single ``None`` (the whole image) without batches."""
     return iter((None,)) if batches is None else batches.epoch(n_pixels, device)
-
-
-@contextmanager
-def only_rows(trainer, rows: torch.Tensor | None):
-    """Let ``trainer`` see only the pixels ``rows`` (its inputs and targets gathered) for one
-    training pass; its tiles, loss normalisation and output buffer follow the smaller row count.
-    ``None`` leaves the whole image in place."""
-    if rows is None:
-        yield
-        return
-    coords, target = trainer.coords, trainer.target
-    trainer.coords, trainer.target = coords[rows], target[rows]
-    try:
-        yield
-    finally:
-        trainer.coords, trainer.target = coords, target

@@ -1,5 +1,6 @@
 """Where each round of iterative magnitude pruning starts, and at what learning rate: the
-``rewind`` and ``rewind_until`` settings, checked and interpreted in one place.
+``rewind`` and ``rewind_until`` settings, what they mean and how they are checked
+(:func:`lthsiren.plan.plan_round` turns them into each round's plan).
 
 ``rewind`` says what the survivors of a pruned round start from:
 
@@ -53,23 +54,3 @@ def check(cfg) -> Rewind:
     the parsed :class:`~lthsiren.settings.Rewind`."""
     return parse_rewind(cfg.rewind, cfg.rewind_until, cfg.steps, cfg.rounds)
 
-
-def carries_on(cfg, k: int) -> bool:
-    """Whether round ``k`` starts from the previous round's trained weights (masked)."""
-    if k == 0:
-        return False
-    return normalise(cfg.rewind) in CARRY_ON or past_until(cfg, k)
-
-
-def past_until(cfg, k: int) -> bool:
-    """Whether round ``k`` comes after ``rewind_until``'s last rewinding round."""
-    return cfg.rewind_until is not None and k > cfg.rewind_until
-
-
-def schedule(cfg, k: int) -> tuple[str, float]:
-    """The learning-rate schedule of round ``k`` for :meth:`TicketTrainer.fit_tickets`:
-    ``("constant", lr * CONTINUE_LR_FACTOR)`` for a ``continue`` round after round 0 (and up to
-    ``rewind_until``), else ``("cosine", lr)``."""
-    if k > 0 and normalise(cfg.rewind) == "continue" and not past_until(cfg, k):
-        return "constant", cfg.lr * CONTINUE_LR_FACTOR
-    return "cosine", cfg.lr

@@ -50,7 +50,7 @@ def _engine_grads(trainer, params, masks):
     T = params[0][0].shape[0]
     trainer._load([unstack(params, t) for t in range(T)], [mask_of(masks, t) for t in range(T)])
     trainer._train_step()
-    return stack([list(zip(v["gW"], v["gb"])) for v in trainer._tickets])
+    return stack([list(zip(v.grad_weights, v.grad_biases)) for v in trainer._tickets])
 
 
 @pytest.mark.parametrize("tile", [None, 50])

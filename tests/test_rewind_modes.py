@@ -12,6 +12,8 @@ from lthsiren import rewinding
 from lthsiren.cli import main
 from lthsiren.engine import TicketTrainer, cosine_lr, schedule_lr
 from lthsiren.imp import make_trainer, round_start, train_round
+from lthsiren.minibatch import for_round
+from lthsiren.plan import THETA0, THETA_LATE, TRAINED, plan_round
 
 QUICK = dict(side=16, width=16, steps=10, rounds=4)
 
@@ -109,18 +111,47 @@ def test_schedule_lr():
         schedule_lr("linear", 0.1, 0, 7)
 
 
+def _schedule(cfg, k):
+    plan = plan_round(cfg, k)
+    return plan.schedule, plan.lr
+
+
 def test_which_round_trains_at_which_rate():
     lr = 1e-3
     cont = L.make_config("tiny", lr=lr, rewind="continue")
     assert rewinding.CONTINUE_LR_FACTOR == 0.1
-    assert rewinding.schedule(cont, 0) == ("cosine", lr)  # round 0 trains the dense net
-    assert rewinding.schedule(cont, 1) == rewinding.schedule(cont, 20) == ("constant", lr / 10)
+    assert _schedule(cont, 0) == ("cosine", lr)  # round 0 trains the dense net
+    assert _schedule(cont, 1) == _schedule(cont, 20) == ("constant", lr / 10)
     until = L.make_config("tiny", lr=lr, rewind="continue", rewind_until=2)
-    kinds = [rewinding.schedule(until, k)[0] for k in range(5)]
+    kinds = [_schedule(until, k)[0] for k in range(5)]
     assert kinds == ["cosine", "constant", "constant", "cosine", "cosine"]
     for mode in ("init", "lr-rewind", "step:3"):
         cfg = L.make_config("tiny", lr=lr, rewind=mode, rewind_until=1)
-        assert all(rewinding.schedule(cfg, k) == ("cosine", lr) for k in range(5))
+        assert all(_schedule(cfg, k) == ("cosine", lr) for k in range(5))
+
+
+def test_where_each_round_starts():
+    starts = lambda **kw: [plan_round(L.make_config("tiny", **kw), k).start for k in range(4)]  # noqa: E731
+    assert starts() == [THETA0] * 4
+    assert starts(rewind="step:3") == [THETA0, THETA_LATE, THETA_LATE, THETA_LATE]
+    assert starts(rewind="step:3", rewind_until=1) == [THETA0, THETA_LATE, TRAINED, TRAINED]
+    assert starts(rewind_until=0) == [THETA0, TRAINED, TRAINED, TRAINED]
+    for mode in ("lr-rewind", "finetune", "continue"):
+        assert starts(rewind=mode) == [THETA0, TRAINED, TRAINED, TRAINED]
+    # only round 0 of a step:K run keeps the weights after K steps
+    late = L.make_config("tiny", rewind="step:3", rewind_until=0)
+    assert [plan_round(late, k).snapshot_step for k in range(3)] == [3, None, None]
+    assert plan_round(L.make_config("tiny"), 0).snapshot_step is None
+    # mini-batches: the rows of (first seed, round), none without --batch
+    assert plan_round(L.make_config("tiny"), 1).batches is None
+    batched = plan_round(L.make_config("tiny", batch=100, seeds=(4, 2)), 2).batches
+    again = for_round(L.make_config("tiny", batch=100, seeds=(4, 2)), 2)
+    assert batched.size == 100
+    assert torch.equal(
+        torch.cat(list(batched.epoch(1024, "cpu"))), torch.cat(list(again.epoch(1024, "cpu")))
+    )
+    with pytest.raises(ValueError, match="round 1 starts from theta_late"):
+        plan_round(L.make_config("tiny", rewind="step:3"), 1).start_weights("theta0")
 
 
 @pytest.fixture

@@ -1,12 +1,19 @@
 """Ticket transfer between images (lthsiren.chapters.transfer) and the second sample image."""
 
+import dataclasses
 import json
 
 import pytest
 import torch
 
 import lthsiren as L
-from lthsiren.chapters.transfer import chance_overlap, mask_overlap, transfer_tickets
+from lthsiren.chapters.transfer import (
+    _check_pair,
+    chance_overlap,
+    mask_overlap,
+    transfer_tickets,
+)
+from lthsiren.config import TRAINING_FIELDS
 from lthsiren.errors import LthsirenError
 
 QUICK = dict(side=16, width=16, steps=20, rounds=3, seeds=(0, 1), strategies=("smallest", "random"))
@@ -123,7 +130,7 @@ def test_second_call_loads_the_cached_results(runs, tmp_path, monkeypatch):
     def no_training(*args, **kwargs):
         raise AssertionError("retrained although the results are cached")
 
-    monkeypatch.setattr(L.TicketTrainer, "fit", no_training)
+    monkeypatch.setattr(L.TicketTrainer, "fit_tickets", no_training)
     assert transfer_tickets(a, b, [1], root=tmp_path, progress=False) == first
     with pytest.raises(AssertionError, match="retrained"):  # other rounds are another file
         transfer_tickets(a, b, [2], root=tmp_path, progress=False)
@@ -154,6 +161,91 @@ def test_runs_that_differ_are_rejected(runs, tmp_path):
     )
     with pytest.raises(LthsirenError, match="differ in width"):
         transfer_tickets(a, wider, [1], root=tmp_path, progress=False)
+
+
+# tiny runs on one image that differ only in how their rounds train
+SMALL = dict(side=16, width=12, steps=8, rounds=3, strategies=("smallest", "random"))
+
+
+@pytest.fixture(scope="module")
+def small_runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("small")
+    settings = {
+        "init": {},
+        "step": dict(rewind="step:3"),
+        "batch": dict(batch=100),  # 3 mini-batches per epoch, the last one 56 pixels
+        "step-batch": dict(rewind="step:2", batch=100, seeds=(3, 1)),
+        "lr-rewind": dict(rewind="lr-rewind"),
+        "until": dict(rewind_until=1),
+    }
+    return {
+        name: L.run_experiment(L.make_config("tiny", **SMALL, **kw), root=root, progress=False)
+        for name, kw in settings.items()
+    }
+
+
+@pytest.mark.parametrize("name", ["init", "step", "batch", "step-batch"])
+def test_transfer_onto_the_same_image_reproduces_the_own_winner(small_runs, name, tmp_path):
+    """A mask trained on the image it was found on, as its run trained it: its start (theta0, or
+    theta_late for step:K), its schedule and its mini-batches; a plain full-batch cosine from
+    theta0 misses the own winner of the step and batch runs."""
+    run = small_runs[name]
+    recs = transfer_tickets(run, run, [0, 1, 2], root=tmp_path, progress=False)
+    assert [(r["round"], r["seed"]) for r in recs] == [
+        (k, s) for k in (0, 1, 2) for s in run.config().seeds
+    ]
+    for r in recs:
+        assert r["overlap"] == 1.0
+        assert r["transferred"] == pytest.approx(
+            _winner(run, r["round"], r["seed"])["psnr"], abs=1e-6
+        )
+
+
+def test_rounds_that_carry_on_trained_weights_are_refused(small_runs, tmp_path):
+    lrr, until = small_runs["lr-rewind"], small_runs["until"]
+    with pytest.raises(
+        LthsirenError,
+        match=r"rounds \[1, 2\] cannot be transferred: under --rewind lr-rewind they start "
+        "from the previous round's trained weights",
+    ):
+        transfer_tickets(lrr, lrr, [0, 1, 2], root=tmp_path, progress=False)
+    with pytest.raises(
+        LthsirenError,
+        match=r"rounds \[2\] .*--rewind init --rewind-until 1 .*use rounds that rewind",
+    ):
+        transfer_tickets(until, until, [1, 2], root=tmp_path, progress=False)
+    assert not list(tmp_path.glob("transfer-*.json"))
+    # the rounds that rewind still transfer, exactly as the runs trained them
+    for run, k in ((lrr, 0), (until, 1)):
+        (rec,) = transfer_tickets(run, run, [k], root=tmp_path, progress=False)
+        assert rec["transferred"] == pytest.approx(_winner(run, k, 0)["psnr"], abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    "other,field", [("batch", "batch"), ("until", "rewind_until"), ("step", "rewind")]
+)
+def test_runs_that_train_differently_are_rejected(small_runs, other, field, tmp_path):
+    with pytest.raises(LthsirenError, match=f"differ in {field}: transfer needs runs alike"):
+        transfer_tickets(small_runs["init"], small_runs[other], [1], root=tmp_path, progress=False)
+
+
+def test_every_training_setting_is_compared(small_runs):
+    assert {"batch", "rewind_until", "omega_0", "ff_sigma", "steps", "lr"} <= set(TRAINING_FIELDS)
+    run = small_runs["init"]
+
+    class Other:  # a run whose config differs from ``run``'s in one field
+        def __init__(self, cfg):
+            self.path, self.cfg = run.path, cfg
+
+        def config(self):
+            return self.cfg
+
+    for field in TRAINING_FIELDS:
+        other = Other(dataclasses.replace(run.config(), **{field: object()}))
+        with pytest.raises(LthsirenError, match=f"differ in {field}: "):
+            _check_pair(run, other, [1])
+        with pytest.raises(LthsirenError, match=f"differ in {field}: "):
+            _check_pair(other, run, [1])
 
 
 def test_target_without_a_random_ticket_is_rejected(runs, tmp_path):

@@ -1,11 +1,24 @@
 """Ticket transfer: does a winning mask found on one image also win on another? (SPEC claim 3.)
 
 Notebook 08's helper. Two ordinary runs of :func:`lthsiren.experiment.run_experiment`, one per
-image, with the same network, seeds and protocol, give everything but the transferred tickets: image
-B's own winner and random ticket at every round. A transferred ticket takes image A's winning mask
-at round ``k`` and the seed's ``theta0`` (the same in both runs: ``theta0`` depends on the seed
-alone), rewinds, and trains one round on image B with B's steps and learning rate, exactly as B's
-own tickets of round ``k`` were trained. All (round, seed) pairs train together, batched.
+image, with the same network, seeds and protocol (every setting of
+:meth:`lthsiren.settings.Config.training_fields`), give everything but the transferred tickets:
+image B's own winner and random ticket at every round. A transferred ticket takes image A's winning mask at
+round ``k`` and trains one round on image B exactly as B's own tickets of round ``k`` were
+trained, as round ``k``'s plan says (:func:`lthsiren.plan.plan_round`): from the same start,
+masked, with the same schedule and learning rate, on the same mini-batches (``--batch``: the same
+rows, in the same order), structure-aware as the loop is. It differs from B's own winner in its
+mask alone, so a transfer from a run onto itself gives back that run's winners. The start is the
+seed's ``theta0`` (the same in both runs, checked: ``theta0`` depends on the seed alone) or, for
+``step:K``, B's own ``theta_late``: the weights after K steps of B's round 0, where B's tickets
+rewind to (A's would be the weights after K steps on the other image). The seeds of one round
+train together, batched, one round after the other.
+
+Rounds whose plan starts from the previous round's trained weights (every round after 0 under
+``lr-rewind`` and ``continue``, and the rounds after ``rewind_until``) are refused: B's own
+ticket there carries on its own trained weights of round ``k - 1``, and a mask from another image
+has none on B to carry on. Borrowing B's winner's weights under A's mask would start the ticket
+from weights that B's own mask shaped, which is neither ticket; transfer rounds that rewind.
 
 Two controls sit beside it: B's random ticket (a mask that knows nothing) and, when B's run has
 it, B's ``budget`` ticket (a random mask with B's winner's per-layer counts: it knows how many
@@ -27,12 +40,13 @@ import torch
 from ..config import resolve_device
 from ..data import load_image
 from ..errors import LthsirenError
-from ..imp import make_trainer
+from ..imp import make_trainer, train_tickets
 from ..metrics import psnr
+from ..plan import THETA_LATE, TRAINED, plan_round
 from ..progress import bar as progress_bar
 from ..pruning import rewind
 from ..store import RunDir, default_root, write_text
-from ..ticket import mask_of, stack, stack_masks, ticket_index, unstack
+from ..ticket import mask_of, ticket_index, unstack
 
 
 def _check_pair(run_a: RunDir, run_b: RunDir, rounds) -> None:
@@ -51,10 +65,19 @@ def _check_pair(run_a: RunDir, run_b: RunDir, rounds) -> None:
     bad = [k for k in rounds if not 0 <= k < done]
     if bad:
         raise LthsirenError(f"rounds {bad} are not complete in both runs: use 0 to {done - 1}")
+    carried = [k for k in rounds if plan_round(b, k).start == TRAINED]
+    if carried:
+        until = "" if b.rewind_until is None else f" --rewind-until {b.rewind_until}"
+        raise LthsirenError(
+            f"rounds {carried} cannot be transferred: under --rewind {b.rewind}{until} they start "
+            "from the previous round's trained weights, which a mask from another run does not "
+            "have; use rounds that rewind, or runs with --rewind init or step:K"
+        )
 
 
-# bump when the records change shape: 2 added the budget control and the per-layer chance overlap
-_FORMAT = 2
+# bump when the records change: 2 added the budget control and the per-layer chance overlap,
+# 3 trains as B's own round (step:K start, lr-rewind/continue schedule, mini-batches)
+_FORMAT = 3
 
 
 def _key(run_a: RunDir, run_b: RunDir, rounds) -> str:
@@ -108,30 +131,35 @@ def transfer_tickets(
     if target.sha256 != run_b.info()["image"]["sha256"]:
         raise LthsirenError(f"the image of {run_b.path} has changed since it ran; rerun it")
     theta0_a, theta0_b = run_a.theta0(), run_b.theta0()
+    late_b = run_b.load_params("theta_late.pt") if cfg_b.rewinding.mode == "step" else None
     own = {(r["round"], r["ticket"], r["seed"]): r for r in run_b.records()}
+    # each seed's winner: its ticket in A and in B
+    index = {s: tuple(ticket_index(c, "smallest", s) for c in (cfg_a, cfg_b)) for s in cfg_a.seeds}
+    for seed, (ta, tb) in index.items():
+        for (wa, ba), (wb, bb) in zip(unstack(theta0_a, ta), unstack(theta0_b, tb)):
+            if not (torch.equal(wa, wb) and torch.equal(ba, bb)):
+                raise LthsirenError(f"seed {seed} starts from different weights in the runs")
 
-    jobs, starts, masks = [], [], []
-    for k in rounds:
-        masks_a, _ = run_a.round_state(k)
-        masks_b, _ = run_b.round_state(k)
-        for seed in cfg_a.seeds:
-            ta, tb = ticket_index(cfg_a, "smallest", seed), ticket_index(cfg_b, "smallest", seed)
-            theta = unstack(theta0_a, ta)
-            for (wa, ba), (wb, bb) in zip(theta, unstack(theta0_b, tb)):
-                if not (torch.equal(wa, wb) and torch.equal(ba, bb)):
-                    raise LthsirenError(f"seed {seed} starts from different weights in the runs")
-            mask = mask_of(masks_a, ta)
-            mask_b = mask_of(masks_b, tb)
-            jobs.append((k, seed, mask_overlap(mask, mask_b), chance_overlap(mask, mask_b)))
-            masks.append(mask)
-            starts.append(rewind(theta, mask))
-
-    stacked_masks = [m.to(device) for m in stack_masks(masks)]
-    start = [(w.to(device), b.to(device)) for w, b in stack(starts)]
+    jobs, recon = [], []
     trainer = make_trainer(cfg_b, target, device)
-    with progress_bar(total=cfg_b.steps, desc="transfer", disable=not progress, unit="step") as b:
-        trainer.fit(start, stacked_masks, cfg_b.steps, cfg_b.lr, on_step=lambda _: b.update())
-    recon = trainer.predict().cpu()
+    bar = progress_bar(
+        total=cfg_b.steps * len(rounds), desc="transfer", disable=not progress, unit="step"
+    )
+    with bar:
+        for k in rounds:
+            plan = plan_round(cfg_b, k)  # B's own round k: its start, schedule and mini-batches
+            masks_a, _ = run_a.round_state(k)
+            masks_b, _ = run_b.round_state(k)
+            starts, masks = [], []
+            for seed, (ta, tb) in index.items():
+                theta = unstack(late_b if plan.start == THETA_LATE else theta0_b, tb)
+                mask, mask_b = mask_of(masks_a, ta), mask_of(masks_b, tb)
+                jobs.append((k, seed, mask_overlap(mask, mask_b), chance_overlap(mask, mask_b)))
+                masks.append([m.to(device) for m in mask])
+                starts.append([(w.to(device), b.to(device)) for w, b in rewind(theta, mask)])
+            train_tickets(trainer, plan, starts, masks, on_step=lambda _: bar.update())
+            recon.append(trainer.predict().cpu())
+    recon = torch.cat(recon)
 
     records = []
     for t, (k, seed, overlap, chance) in enumerate(jobs):
