@@ -53,4 +53,3 @@ def check(cfg) -> Rewind:
     """Reject a ``rewind`` or ``rewind_until`` that cannot work, with one line naming the fix;
     the parsed :class:`~lthsiren.settings.Rewind`."""
     return parse_rewind(cfg.rewind, cfg.rewind_until, cfg.steps, cfg.rounds)
-

@@ -3,16 +3,16 @@
 Notebook 08's helper. Two ordinary runs of :func:`lthsiren.experiment.run_experiment`, one per
 image, with the same network, seeds and protocol (every setting of
 :meth:`lthsiren.settings.Config.training_fields`), give everything but the transferred tickets:
-image B's own winner and random ticket at every round. A transferred ticket takes image A's winning mask at
-round ``k`` and trains one round on image B exactly as B's own tickets of round ``k`` were
+image B's own winner and random ticket at every round. A transferred ticket takes image A's winning
+mask at round ``k`` and trains one round on image B exactly as B's own tickets of round ``k`` were
 trained, as round ``k``'s plan says (:func:`lthsiren.plan.plan_round`): from the same start,
 masked, with the same schedule and learning rate, on the same mini-batches (``--batch``: the same
 rows, in the same order), structure-aware as the loop is. It differs from B's own winner in its
 mask alone, so a transfer from a run onto itself gives back that run's winners. The start is the
 seed's ``theta0`` (the same in both runs, checked: ``theta0`` depends on the seed alone) or, for
 ``step:K``, B's own ``theta_late``: the weights after K steps of B's round 0, where B's tickets
-rewind to (A's would be the weights after K steps on the other image). The seeds of one round
-train together, batched, one round after the other.
+rewind to (A's would be the weights after K steps on the other image). The seeds of one round train
+together, batched, one round after the other.
 
 Rounds whose plan starts from the previous round's trained weights (every round after 0 under
 ``lr-rewind`` and ``continue``, and the rounds after ``rewind_until``) are refused: B's own
