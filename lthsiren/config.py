@@ -16,8 +16,6 @@ overrides that, and every field can be overridden on top.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import math
 import numbers
 import os
@@ -29,6 +27,7 @@ from . import rewinding
 from ._version import __version__
 from .data import MAX_SIDE, MIN_SIDE
 from .errors import LthsirenError
+from .hashing import short_hash
 from .model import MODELS
 from .ticket import ALL_STRATEGIES, FOLLOWERS, STRATEGIES
 
@@ -97,7 +96,7 @@ class Config:
             d.pop("rewind_until")
         d["rewind"] = rewinding.KEY_NAMES.get(d["rewind"], d["rewind"])  # lr-rewind: "finetune"
         d["image_sha256"] = image_sha256
-        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:8]
+        return short_hash(d)
 
     def to_json(self) -> dict:
         d = dataclasses.asdict(self)

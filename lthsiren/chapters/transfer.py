@@ -18,7 +18,6 @@ both ways.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -27,6 +26,7 @@ import torch
 from ..config import resolve_device
 from ..data import load_image
 from ..errors import LthsirenError
+from ..hashing import short_hash
 from ..imp import make_trainer
 from ..metrics import psnr
 from ..progress import bar as progress_bar
@@ -59,7 +59,7 @@ _FORMAT = 2
 
 def _key(run_a: RunDir, run_b: RunDir, rounds) -> str:
     what = {"a": run_a.path.name, "b": run_b.path.name, "rounds": sorted(rounds), "v": _FORMAT}
-    return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:8]
+    return short_hash(what)
 
 
 def mask_overlap(mask_a: list[torch.Tensor], mask_b: list[torch.Tensor]) -> float:
