@@ -38,7 +38,7 @@ import ipywidgets as widgets
 
 from ..errors import LthsirenError
 from ..store import RunDir
-from .explorer_data import RunView, pct_label
+from .explorer_data import ExplorerView, pct_label
 from .explorer_draw import (
     STYLE,
     check_metric,
@@ -97,7 +97,7 @@ class SparsityExplorer(widgets.VBox):
         metric: str = "psnr",
         error_map: bool = False,
     ):
-        self._view = view = RunView(run, seed)
+        self._view = view = ExplorerView(run, seed)
         start = view.check_round(round)
         self._curves: dict[tuple, bytes] = {}
         self._stills: dict[tuple, bytes] = {}
@@ -207,8 +207,7 @@ class SparsityExplorer(widgets.VBox):
         view = self._view
         seed, k, metric, error_map = self._state()
         self.title.value = (
-            f"<b>Round {k} of {view.total_rounds}</b>: {view.pct(k):.1f}% of the weights remain "
-            f"({view.alive[k]:,} of {view.n_weights:,}); seed {seed}"
+            f"<b>{view.round_text(k).capitalize()}</b>: {view.remaining_text(k)}; seed {seed}"
         )
         for t in view.tickets:
             rec = view.record(k, t)
