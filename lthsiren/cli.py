@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 
-from .errors import Interrupted, LthsirenError
+from .errors import LthsirenError, no_complete_round, stopped
 from .settings import FINITE, WHOLE, Config, about
 
 EXAMPLES = """examples:
@@ -100,7 +100,7 @@ def _finish(run) -> None:
 
     records = run.records()
     if not records:
-        raise LthsirenError(f"{run.path} has no complete round yet; run 'lthsiren run' to train it")
+        raise no_complete_round(run.path)
     print(format_table(records))
     print(f"\nPSNR in dB on the [0, 1] scale; results in {run.path}")
     print(f"figure: {save_summary(run)}")
@@ -124,12 +124,8 @@ def main(argv=None) -> int:
     try:
         return _main(argv)
     except KeyboardInterrupt as e:  # Ctrl-C or SIGTERM, even during start-up
-        if isinstance(e, Interrupted):  # it says how many rounds are complete
-            message = str(e)
-        else:
-            message = "interrupted; rerun the same command to resume from the last complete round"
         how = "terminated" if _TERMINATED else "interrupted"
-        print(f"lthsiren: {message.replace('interrupted', how, 1)}", file=sys.stderr)
+        print(f"lthsiren: {stopped(e, how)}", file=sys.stderr)
         return 143 if _TERMINATED else 130
     except BrokenPipeError:  # `lthsiren show RUN | head`: the reader left, nothing to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -5,7 +5,7 @@ prints as one line with exit status 2."""
 
 from __future__ import annotations
 
-from .errors import LthsirenError
+from .errors import LthsirenError, no_complete_round
 
 MAX_RENDER_SIDE = 4096  # as --side: 4096^2 pixels take ~0.5 GB to draw
 
@@ -51,7 +51,7 @@ def export(args) -> None:
         )
     done = run.completed_rounds()
     if done == 0:
-        raise LthsirenError(f"{run.path} has no complete round yet; run 'lthsiren run' to train it")
+        raise no_complete_round(run.path)
     k = done - 1 if args.round is None else args.round
     if not 0 <= k < done:
         raise LthsirenError(

@@ -14,7 +14,9 @@ outgoing weights and bias still train, so it stays. Nothing here changes a mask 
 weight: :func:`narrow` gathers each ticket's live part before a round, :func:`widen` scatters the
 trained values back into the full layout, where the dropped weights keep their start values, as
 dense training would have left them. Used by :func:`lthsiren.imp.imp_rounds`; tested against
-dense training in tests/test_compaction.py.
+dense training in tests/test_compaction.py. :func:`reaching_output` is the one rule for which
+neurons reach the output: the lossy codecs (:mod:`lthsiren.codecs.csr`) and
+:func:`lthsiren.chapters.compact.compact_network` use it too.
 """
 
 from __future__ import annotations
@@ -26,12 +28,18 @@ from .ticket import Mask, TicketParams
 Keep = list[torch.Tensor]  # per hidden layer: indices of the neurons a ticket keeps
 
 
-def reaching_output(mask: Mask) -> list[torch.Tensor]:
-    """Per hidden layer, a bool ``[width]``: which neurons have a path of alive weights to the
-    output (every output neuron counts as reached)."""
-    reach = torch.ones(mask[-1].shape[0], dtype=torch.bool, device=mask[-1].device)
+def reaching_output(present: Mask) -> list[torch.Tensor]:
+    """Per hidden layer, a bool ``[width]``: which neurons have a path of present weights to the
+    output (every output neuron counts as reached), found backwards from the output layer.
+
+    ``present`` is one bool ``[out, in]`` per layer, and what counts as present is the caller's
+    call: training and the codecs pass the mask (a kept weight stays a weight even at 0.0: it
+    still trains, and the file records it), :func:`lthsiren.chapters.compact.compact_network`
+    passes the weights that are kept *and* nonzero (a kept zero adds nothing to the image).
+    """
+    reach = torch.ones(present[-1].shape[0], dtype=torch.bool, device=present[-1].device)
     live = []
-    for m in reversed(mask[1:]):
+    for m in reversed(present[1:]):
         reach = (m.bool() & reach[:, None]).any(dim=0)
         live.append(reach)
     return live[::-1]

@@ -4,11 +4,14 @@ Anything a user can get wrong (a missing image, an absurd setting, a damaged res
 :class:`LthsirenError` with one sentence that names the problem and the fix. The CLI prints that
 sentence on one line and exits with status 2; it never shows a traceback for these.
 :func:`cannot_write` says the same for a file that could not be written (a full disk, a
-read-only folder, a file where a folder should be).
+read-only folder, a file where a folder should be). A results file that is missing or damaged
+raises :class:`DamagedFile`, which carries the file and the reason, so that
+:mod:`lthsiren.repair` can report them without reading the sentence back.
 """
 
 import errno
 import os
+from pathlib import Path
 
 _WHY = {
     errno.ENOSPC: "the disk is full",
@@ -28,6 +31,38 @@ class LthsirenError(Exception):
     exit_code = 2
 
 
+class DamagedFile(LthsirenError):
+    """A results file of a run folder that is missing or does not hold what it should.
+
+    ``name`` is the file's path inside the run folder (``"rounds/round_03.pt"``), ``path`` the
+    whole path, ``reason`` a few words (:data:`MISSING`, ``"line 4 is not a record"``, the type
+    of the exception that loading it raised).
+    """
+
+    MISSING = "missing"
+
+    def __init__(self, folder: os.PathLike | str, name: str, reason: str):
+        self.folder, self.name, self.reason = Path(folder), name, reason
+        self.path = self.folder / name
+        if reason == self.MISSING:
+            text = f"{self.path} is missing; rerun 'lthsiren run' with the same settings to repair "
+            text += "the run"
+        else:
+            text = (
+                f"results file {self.path} is damaged ({reason}); rerun 'lthsiren run' with the "
+                "same settings to repair it (intact rounds are kept), or --force to start over"
+            )
+        super().__init__(text)
+
+    def __reduce__(self):  # the constructor takes the parts, not the sentence
+        return type(self), (self.folder, self.name, self.reason)
+
+
+def no_complete_round(path: os.PathLike | str) -> LthsirenError:
+    """The error for a run folder asked for results before its round 0 is complete."""
+    return LthsirenError(f"{path} has no complete round yet; run 'lthsiren run' to train it")
+
+
 class Interrupted(KeyboardInterrupt):
     """A run stopped by Ctrl-C or SIGTERM: a ``KeyboardInterrupt`` that knows how far it got.
 
@@ -37,12 +72,23 @@ class Interrupted(KeyboardInterrupt):
 
     def __init__(self, path, completed: int):
         self.path, self.completed = path, completed
+        super().__init__(self.sentence())
+
+    def sentence(self, how: str = "interrupted") -> str:
+        """What happened, with ``how`` it stopped (``"interrupted"``, ``"terminated"``)."""
         done = (
-            f"after round {completed - 1} ({completed} complete in {path})"
-            if completed
-            else f"before round 0 was complete ({path})"
+            f"after round {self.completed - 1} ({self.completed} complete in {self.path})"
+            if self.completed
+            else f"before round 0 was complete ({self.path})"
         )
-        super().__init__(f"interrupted {done}; rerun the same command to resume")
+        return f"{how} {done}; rerun the same command to resume"
+
+
+def stopped(err: KeyboardInterrupt, how: str = "interrupted") -> str:
+    """The one line a stopped command prints: how far it got when ``err`` says so."""
+    if isinstance(err, Interrupted):
+        return err.sentence(how)
+    return f"{how}; rerun the same command to resume from the last complete round"
 
 
 def cannot_write(path: os.PathLike | str, err: OSError) -> LthsirenError:

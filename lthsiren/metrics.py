@@ -44,7 +44,7 @@ def psnr(recon, target) -> float:
     return math.inf if mse == 0.0 else 10.0 * math.log10(1.0 / mse)
 
 
-def _power(img: torch.Tensor) -> torch.Tensor:
+def power_spectrum(img: torch.Tensor) -> torch.Tensor:
     """Power spectrum summed over channels, ``[side, side]``, unshifted."""
     return (torch.fft.fft2(img.permute(2, 0, 1).double()).abs() ** 2).sum(0)
 
@@ -64,7 +64,7 @@ def high_band(side: int, cutoff: float = HFE_CUTOFF) -> torch.Tensor:
 def high_frequency_energy(img, cutoff: float = HFE_CUTOFF) -> float:
     """Spectral energy of ``img`` above the cut-off (arbitrary units)."""
     img = to_unit(img)
-    return float(_power(img)[high_band(img.shape[0], cutoff)].sum())
+    return float(power_spectrum(img)[high_band(img.shape[0], cutoff)].sum())
 
 
 def hfe(recon, target, cutoff: float = HFE_CUTOFF, definition: str = "ours") -> float:
@@ -79,7 +79,7 @@ def hfe(recon, target, cutoff: float = HFE_CUTOFF, definition: str = "ours") -> 
     if definition != "ours":
         raise ValueError(f"unknown HFE definition {definition!r}: use 'ours' or 'reference'")
     target = to_unit(target)
-    power = _power(target)
+    power = power_spectrum(target)
     reference = float(power[high_band(target.shape[0], cutoff)].sum())
     # flat: rounding leaves ~1e-32 of the DC power in the other bins; real detail is far above
     if reference <= 1e-20 * float(power.sum()):
@@ -152,4 +152,4 @@ def hfe_reference(recon, target) -> float:
 def log_spectrum(img) -> np.ndarray:
     """``log10(1 + |FFT|)`` of the clamped image, centred (DC in the middle), summed over
     channels: the picture of which frequencies an image holds."""
-    return np.fft.fftshift(np.log10(1.0 + _power(to_unit(img)).sqrt().numpy()))
+    return np.fft.fftshift(np.log10(1.0 + power_spectrum(to_unit(img)).sqrt().numpy()))

@@ -25,6 +25,7 @@ import torch
 
 from .errors import LthsirenError
 from .model import init_network
+from .seeds import derived_generator, derived_seed
 from .ticket import SCOPED_STRATEGIES, STRATEGIES, Mask, TicketParams
 
 REINIT_SEED_OFFSET = 2_000_003
@@ -104,13 +105,13 @@ def rewind(theta0: TicketParams, mask: Mask) -> TicketParams:
 def prune_generator(seed: int, round_index: int) -> torch.Generator:
     """The random strategy's RNG, a function of (seed, round) only, so a resumed run draws the
     same masks as an uninterrupted one."""
-    return torch.Generator().manual_seed(RANDOM_SEED_OFFSET * (seed + 1) + round_index)
+    return derived_generator(RANDOM_SEED_OFFSET, seed, round_index)
 
 
 def reinit_seed(seed: int, round_index: int) -> int:
     """Seed of the fresh draw a ``reinit`` ticket of ``seed`` trains from in ``round_index``:
     never the seed of any ``theta0`` of a run with fewer than two million seeds."""
-    return REINIT_SEED_OFFSET * (seed + 1) + round_index
+    return derived_seed(REINIT_SEED_OFFSET, seed, round_index)
 
 
 def reinit_start(cfg, seed: int, round_index: int, mask: Mask) -> TicketParams:
@@ -123,7 +124,7 @@ def reinit_start(cfg, seed: int, round_index: int, mask: Mask) -> TicketParams:
 
 def budget_generator(seed: int, round_index: int) -> torch.Generator:
     """The ``budget`` control's RNG, a function of (seed, round) only (resumes draw the same)."""
-    return torch.Generator().manual_seed(BUDGET_SEED_OFFSET * (seed + 1) + round_index)
+    return derived_generator(BUDGET_SEED_OFFSET, seed, round_index)
 
 
 def budget_mask(winner: Mask, generator: torch.Generator) -> Mask:

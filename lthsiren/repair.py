@@ -12,23 +12,13 @@ for starting over.
 
 from __future__ import annotations
 
-from .errors import LthsirenError
+from .errors import DamagedFile, LthsirenError
 from .imp import initial_params
+from .store import complete_round_records
 
 
 def _shapes(params) -> list[tuple]:
     return [(tuple(w.shape), tuple(b.shape)) for w, b in params]
-
-
-def _complete_rounds(records: list[dict], tickets: list[tuple[str, int]]) -> list[list[dict]]:
-    """The records of rounds 0, 1, ... up to the first round not complete, in ticket order."""
-    by_round: dict[int, dict] = {}
-    for r in records:
-        by_round.setdefault(r["round"], {})[(r["strategy"], r["seed"])] = r
-    out = []
-    while set(by_round.get(len(out), {})) == set(tickets) and len(tickets) > 0:
-        out.append([by_round[len(out)][t] for t in tickets])
-    return out
 
 
 def repair(run, cfg, info: dict, notify=None) -> int:
@@ -43,7 +33,7 @@ def repair(run, cfg, info: dict, notify=None) -> int:
     records, bad_line = run.read_records()
     if bad_line is not None:
         damage.append(f"records.jsonl (line {bad_line} on)")
-    rounds = _complete_rounds(records, cfg.tickets())
+    rounds = complete_round_records(records, cfg.tickets())
     expected = _shapes(initial_params(cfg))
     try:
         ok = _shapes(run.theta0()) == expected
@@ -84,8 +74,4 @@ def repair(run, cfg, info: dict, notify=None) -> int:
 
 
 def _why(err: LthsirenError) -> str:
-    """The reason in a store error: the part in parentheses after 'is damaged'."""
-    text = str(err)
-    if "is damaged (" in text:
-        return text.split("is damaged (", 1)[1].split(")", 1)[0]
-    return "missing" if "is missing" in text else "unreadable"
+    return err.reason if isinstance(err, DamagedFile) else "unreadable"

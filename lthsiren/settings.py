@@ -10,8 +10,6 @@ checks that need the layers above (architecture, device, memory, time) run once 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import numbers
 import os
 import re
@@ -21,6 +19,7 @@ from math import isfinite
 from typing import Any
 
 from .errors import LthsirenError
+from .hashing import short_hash
 
 PRESETS: dict[str, dict] = {
     "tiny": dict(side=32, width=48, steps=150, lr=1e-3, ff_sigma=2.5),
@@ -283,7 +282,7 @@ class Config:
         """Short hash of what determines the results. ``rounds`` is left out on purpose: a
         longer run of the same settings extends a shorter one. ``device`` is left out too."""
         d = {**self.key_fields(), "image_sha256": image_sha256}
-        return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:8]
+        return short_hash(d)
 
     @classmethod
     def training_fields(cls) -> tuple[str, ...]:

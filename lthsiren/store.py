@@ -29,7 +29,7 @@ import torch
 
 from .atomic import atomic_write, write_png, write_tensors, write_text  # noqa: F401
 from .config import Config, check
-from .errors import LthsirenError
+from .errors import DamagedFile, LthsirenError
 from .lock import LOCK_NAME
 from .ticket import BatchedParams, Mask, TicketParams, mask_of, unstack
 
@@ -60,6 +60,21 @@ def is_record(r) -> bool:
         if not ok:
             return False
     return r["round"] >= 0
+
+
+def complete_round_records(records: list[dict], tickets: list[tuple[str, int]]) -> list[list[dict]]:
+    """The records of rounds 0, 1, ... up to the first round that does not hold exactly one
+    record for each ticket ``(strategy, seed)`` of the settings, each round's in ticket order."""
+    by_round: dict[int, list[dict]] = {}
+    for r in records:
+        by_round.setdefault(r["round"], []).append(r)
+    out: list[list[dict]] = []
+    while tickets and len(by_round.get(len(out), ())) == len(tickets):
+        mine = {(r["strategy"], r["seed"]): r for r in by_round[len(out)]}
+        if set(mine) != set(tickets):
+            break
+        out.append([mine[t] for t in tickets])
+    return out
 
 
 def params_to_dict(params: BatchedParams, prefix: str = "") -> dict[str, torch.Tensor]:
@@ -105,12 +120,8 @@ class RunDir:
                 p.unlink(missing_ok=True)
 
     # -- reading -----------------------------------------------------------------------------
-    def _corrupt(self, name: str, why: Exception | str) -> LthsirenError:
-        why = why if isinstance(why, str) else type(why).__name__
-        return LthsirenError(
-            f"results file {self.path / name} is damaged ({why}); rerun 'lthsiren run' with the "
-            "same settings to repair it (intact rounds are kept), or --force to start over"
-        )
+    def _corrupt(self, name: str, why: Exception | str) -> DamagedFile:
+        return DamagedFile(self.path, name, why if isinstance(why, str) else type(why).__name__)
 
     def info(self) -> dict:
         p = self.path / "config.json"
@@ -171,9 +182,7 @@ class RunDir:
     def _load_tensors(self, name: str) -> dict[str, torch.Tensor]:
         p = self.path / name
         if not p.exists():
-            raise LthsirenError(
-                f"{p} is missing; rerun 'lthsiren run' with the same settings to repair the run"
-            )
+            raise DamagedFile(self.path, name, DamagedFile.MISSING)
         try:
             d = torch.load(p, map_location="cpu", weights_only=True)
         except Exception as e:  # torch raises many types for a damaged zip/pickle
@@ -224,13 +233,11 @@ class RunDir:
         return unstack(trained, t), mask_of(masks, t)
 
     def completed_rounds(self) -> int:
-        """How many rounds (0, 1, ...) are complete: records written and state file present."""
-        n_tickets = len(self.config().tickets())
-        per_round: dict[int, int] = {}
-        for r in self.records():
-            per_round[r["round"]] = per_round.get(r["round"], 0) + 1
+        """How many rounds (0, 1, ...) are complete: records written (see
+        :func:`complete_round_records`) and state file present."""
+        recorded = len(complete_round_records(self.records(), self.config().tickets()))
         k = 0
-        while per_round.get(k) == n_tickets and (self.path / self.round_file(k)).exists():
+        while k < recorded and (self.path / self.round_file(k)).exists():
             k += 1
         return k
 

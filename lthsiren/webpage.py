@@ -26,9 +26,9 @@ from pathlib import Path
 
 from .atomic import writable_target, write_text
 from .errors import LthsirenError
-from .report import COLORS, TICKET_ORDER
+from .report import COLORS
+from .runview import RunView
 from .store import RunDir
-from .ticket import ticket_index
 
 __all__ = ["page_data", "render_page", "write_page"]
 
@@ -58,19 +58,8 @@ def _png(path: Path) -> bytes:
 def page_data(run: RunDir, seed: int | None = None) -> dict:
     """Everything the page shows, per complete round, for the tickets of one seed (default: 0
     where the run has it, else its first)."""
-    cfg = run.config()
-    done = run.completed_rounds()
-    if done == 0:
-        raise LthsirenError(f"{run.path} has no complete round yet; run 'lthsiren run' to train it")
-    records = [r for r in run.records() if r["round"] < done]
-    seeds = sorted({r["seed"] for r in records})
-    if seed is None:
-        seed = 0 if 0 in seeds else seeds[0]
-    if seed not in seeds:
-        raise LthsirenError(f"--seed {seed} is not in {run.path}: its seeds are {seeds}")
-    mine = {(r["round"], r["ticket"]): r for r in records if r["seed"] == seed}
-    tickets = [t for t in TICKET_ORDER if (0, t) in mine]
-    index = {t: ticket_index(cfg, t, seed) for t in tickets}
+    view = RunView(run)
+    seed = view.check_seed(seed)
     images: list[str] = []  # unique data URIs; rounds point into it
     where: dict[bytes, int] = {}
 
@@ -81,44 +70,42 @@ def page_data(run: RunDir, seed: int | None = None) -> dict:
             images.append("data:image/png;base64," + base64.b64encode(data).decode("ascii"))
         return where[data]
 
-    target = image(run.path / "images" / "target.png")
-    rounds, layers = [], []
-    for k in range(done):
-        if any((k, t) not in mine for t in tickets):
-            raise LthsirenError(f"{run.path} lacks a record of seed {seed} in round {k}")
-        masks, _ = run.round_state(k)
-        layers = [(int(m.shape[2]), int(m.shape[1])) for m in masks]  # (in, out)
-        rem = 100.0 * mine[(k, tickets[0])]["remaining"]
-        entry = {"round": k, "remaining": rem, "t": {}}
-        entry["label"] = (
-            f"round {k} of {cfg.rounds - 1}: {rem:.{1 if rem >= 1 else 2}f}% of the weights "
-            f"remain ({mine[(k, tickets[0])]['alive']:,} of {sum(i * o for i, o in layers):,})"
-        )
-        for t in tickets:
-            r = mine[(k, t)]
+    target = image(view.target_path())
+    rounds = []
+    for k in view.rounds:
+        entry = {"round": k, "remaining": view.pct(k), "t": {}}
+        entry["label"] = f"{view.round_text(k)}: {view.remaining_text(k)}"
+        for t in view.tickets:
+            r = view.record(k, t, seed)
             entry["t"][t] = dict(
-                img=image(run.image_path(k, t, seed)),
+                img=image(view.image_path(k, t, seed)),
                 psnr=round(r["psnr"], 4) if math.isfinite(r["psnr"]) else None,  # JSON: no inf
                 psnr_text=f"{r['psnr']:.2f}",
                 hfe_text=f"{r['hfe']:.1f}",
-                alive=[int(m[index[t]].sum()) for m in masks],
+                alive=view.alive_per_layer(k, t, seed),
             )
         rounds.append(entry)
+    cfg, done = view.cfg, len(view.rounds)
     source = str(cfg.image).rstrip("/").rsplit("/", 1)[-1]  # a name, never an address
-    return dict(
-        name=run.path.resolve().name,
-        about=f"{cfg.preset} preset: {source} at {cfg.side}x{cfg.side}, {cfg.model} of width "
+    seeds = f" of seeds {', '.join(map(str, view.seeds))}" if len(view.seeds) > 1 else ""
+    about = (
+        f"{cfg.preset} preset: {source} at {cfg.side}x{cfg.side}, {cfg.model} of width "
         f"{cfg.width}, {cfg.steps} steps per round, {cfg.prune_fraction:.0%} pruned per round, "
-        f"rewind {cfg.rewind}; seed {seed} of seeds {', '.join(map(str, seeds))}"
-        + ("" if done == cfg.rounds else f"; interrupted: {done} of {cfg.rounds} rounds complete"),
-        seed=seed,
-        tickets=tickets,
-        layers=layers,
-        images=images,
-        target=target,
-        rounds=rounds,
-        start=min(2, done - 1),
+        f"rewind {cfg.rewind}; seed {seed}{seeds}"
     )
+    if view.interrupted:
+        about += f"; interrupted: {done} of {cfg.rounds} rounds complete"
+    return {
+        "name": view.run.path.resolve().name,
+        "about": about,
+        "seed": seed,
+        "tickets": view.tickets,
+        "layers": view.layer_shapes(),
+        "images": images,
+        "target": target,
+        "rounds": rounds,
+        "start": view.check_round(None),
+    }
 
 
 def _curve(data: dict) -> str:
@@ -193,12 +180,13 @@ def _panel(name: str, src: str, label: str) -> str:
     )
 
 
-def _bar(t: str, i: int, alive: int, n_in: int, n_out: int) -> str:
+def _bar(t: str, layer: int, alive: int, n_in: int, n_out: int) -> str:
+    """Layer ``layer`` (1: the input layer) of ticket ``t``: its alive weights as a bar."""
     n = n_in * n_out
     return (
-        f'<div class="layer"><span>{i + 1}: {n_in}&rarr;{n_out}</span><span class="track">'
-        f'<span class="fill" id="fill-{t}-{i}" style="width:{100 * alive / n:.2f}%;'
-        f'background:{_color(t)}"></span></span><span id="count-{t}-{i}">{alive:,} / {n:,}'
+        f'<div class="layer"><span>{layer}: {n_in}&rarr;{n_out}</span><span class="track">'
+        f'<span class="fill" id="fill-{t}-{layer}" style="width:{100 * alive / n:.2f}%;'
+        f'background:{_color(t)}"></span></span><span id="count-{t}-{layer}">{alive:,} / {n:,}'
         "</span></div>"
     )
 
@@ -217,7 +205,7 @@ def render_page(data: dict) -> str:
             f'<tr><td style="color:{_color(t)}">{t}</td><td id="psnr-{t}">{v["psnr_text"]}</td>'
             f'<td id="hfe-{t}">{v["hfe_text"]}</td></tr>'
         )
-        lay = "".join(_bar(t, i, a, *data["layers"][i]) for i, a in enumerate(v["alive"]))
+        lay = "".join(_bar(t, i + 1, a, *data["layers"][i]) for i, a in enumerate(v["alive"]))
         bars.append(f'<div class="ticket"><b style="color:{_color(t)}">{t}</b>{lay}</div>')
     blob = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     last = len(data["rounds"]) - 1
@@ -284,9 +272,9 @@ function show(k) {
     el('dot-' + t).setAttribute('cx', r.x); el('dot-' + t).setAttribute('cy', v.y);
     v.alive.forEach((a, i) => {
       const n = D.layers[i][0] * D.layers[i][1];
-      el('fill-' + t + '-' + i).style.width = (100 * a / n).toFixed(2) + '%';
+      el('fill-' + t + '-' + (i + 1)).style.width = (100 * a / n).toFixed(2) + '%';
       const c = a.toLocaleString('en') + ' / ' + n.toLocaleString('en');
-      el('count-' + t + '-' + i).textContent = c;
+      el('count-' + t + '-' + (i + 1)).textContent = c;
     });
   }
 }

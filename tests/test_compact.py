@@ -88,6 +88,29 @@ def test_a_network_with_no_path_left_draws_its_constant():
     assert net.widths == [2, 0, 0, 0, 0, 3] and net.folded == [0, 0, 8, 8]
 
 
+def test_a_constant_neuron_that_feeds_only_dead_neurons_is_dropped_not_folded():
+    # layer-0 neuron 0 is constant and feeds only layer-1 neuron 0, which feeds nothing: its
+    # constant reaches no bias that is left, so it counts as dropped, not folded
+    params = L.init_params(3, 3, 30.0, seed=6)
+    mask = [torch.ones_like(w, dtype=torch.bool) for w, _ in params]
+    mask[0][0] = False
+    mask[1][:, 0] = False
+    mask[1][0, 0] = True
+    mask[2][:, 0] = False
+    net = K.compact_network(params, mask)
+    assert net.kept[0].tolist() == [1, 2] and net.kept[1].tolist() == [1, 2]
+    assert net.folded == [0, 0]
+    _same_image(net, params, mask)
+
+
+def test_a_kept_zero_weight_is_no_path_to_the_output():
+    params = L.init_params(3, 3, 30.0, seed=7)
+    params[2][0][:, 1] = 0.0  # kept by the mask, but exactly zero: layer-1 neuron 1 feeds nothing
+    net = K.compact_network(params)
+    assert net.kept[1].tolist() == [0, 2] and net.folded == [0, 0]
+    _same_image(net, params, [torch.ones_like(w, dtype=torch.bool) for w, _ in params])
+
+
 def test_nothing_to_remove_in_a_dense_network():
     params = L.init_params(16, 5, 30.0, seed=2)
     net = K.compact_network(params)

@@ -234,15 +234,15 @@ def test_css_classes_for_browser_tests(tiny_run):
 def test_mimebundle_has_png_and_stable_text(tiny_run):
     ex = SparsityExplorer(tiny_run)
     data = ex._repr_mimebundle_()
-    p = pct(tiny_run)
-    assert data["text/plain"] == f"SparsityExplorer: round 2 of {ROUNDS} ({p[2]:.1f}% remaining)"
+    p, last = pct(tiny_run), ROUNDS - 1
+    assert data["text/plain"] == f"SparsityExplorer: round 2 of {last} ({p[2]:.1f}% remaining)"
     assert "application/vnd.jupyter.widget-view+json" in data
     png = base64.b64decode(data["image/png"])
     assert Image.open(io.BytesIO(png)).format == "PNG"
     assert len(png) < STILL_PNG_MAX
     ex.round = 1
     moved = ex._repr_mimebundle_()
-    assert moved["text/plain"] == f"SparsityExplorer: round 1 of {ROUNDS} ({p[1]:.1f}% remaining)"
+    assert moved["text/plain"] == f"SparsityExplorer: round 1 of {last} ({p[1]:.1f}% remaining)"
     assert moved["image/png"] != data["image/png"]
 
 
@@ -257,7 +257,7 @@ def test_static_figure_draws_the_slider(tiny_run):
         return by_gid["lthsiren-slider-marker"], by_gid["lthsiren-slider-label"]
 
     marker, label = slider(fig)
-    assert label.get_text() == f"round 1 of {ROUNDS}, {pct(tiny_run)[1]:.1f}% left"
+    assert label.get_text() == f"round 1 of {ROUNDS - 1}, {pct(tiny_run)[1]:.1f}% left"
     marker3, label3 = slider(explorer_figure(tiny_run, 3))
     assert marker3.get_xdata()[0] > marker.get_xdata()[0]
     assert label3.get_text().startswith("round 3 of")

@@ -104,3 +104,18 @@ def test_bad_strategy_and_fraction():
     for bad in (0.0, 1.0, 1.5, -0.1):
         with pytest.raises(ValueError, match="fraction"):
             prune_step(weights, full_mask(weights), "smallest", bad)
+
+
+def test_derived_generators_draw_what_they_always_drew():
+    # stored runs resume with these draws: a change here changes every resumed random ticket,
+    # budget control and mini-batch order (values from before the generators shared a helper)
+    from lthsiren.minibatch import batch_generator
+    from lthsiren.pruning import budget_generator, prune_generator, reinit_seed
+
+    def draws(gen):
+        return torch.randint(0, 1000, (4,), generator=gen).tolist()
+
+    assert draws(prune_generator(2, 3)) == [539, 951, 668, 921]
+    assert draws(budget_generator(0, 1)) == [34, 794, 505, 437]
+    assert draws(batch_generator(1, 0)) == [233, 780, 979, 846]
+    assert reinit_seed(3, 4) == 8_000_016

@@ -145,7 +145,7 @@ BAD = [  # (what to do to a copy of the run, extra arguments, where the page goe
     (_no_records, [], "{tmp}/out.html", ["no complete round"]),
     (_no_picture, [], "{tmp}/out.html", ["random-s0.png is missing"]),
     (_bad_picture, [], "{tmp}/out.html", ["loser-s0.png", "not a readable PNG"]),
-    (lambda run: None, ["--seed", "3"], "{tmp}/out.html", ["--seed 3", "[0]"]),
+    (lambda run: None, ["--seed", "3"], "{tmp}/out.html", ["seed 3 is not in", "[0]"]),
     (lambda run: None, [], "{tmp}", ["is a directory"]),
     (lambda run: None, [], "{tmp}/file.txt/out.html", ["could not write"]),
 ]
@@ -180,7 +180,7 @@ STATE = """() => ({
   src: document.getElementById('img-winner').getAttribute('src'),
   marker: document.getElementById('marker').getAttribute('x1'),
   dot: document.getElementById('dot-winner').getAttribute('cy'),
-  count: document.getElementById('count-winner-1').textContent,
+  count: document.getElementById('count-winner-2').textContent,
   play: document.getElementById('play').textContent,
 })"""
 

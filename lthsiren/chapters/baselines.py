@@ -35,7 +35,7 @@ import torch
 from torch import nn
 from torch.nn.utils import skip_init
 
-from ..metrics import psnr, radial_frequency
+from ..metrics import power_spectrum, psnr, radial_frequency
 from ..model import (
     DEFAULT_SIGMA,
     FOURIER_SEED,
@@ -248,11 +248,7 @@ def residual_by_frequency(recon, target, n_bands: int = 8) -> tuple[torch.Tensor
     """
     recon = torch.as_tensor(recon).float().cpu().clamp(-1.0, 1.0)
     target = torch.as_tensor(target).float().cpu()
-
-    def power(img: torch.Tensor) -> torch.Tensor:
-        return (torch.fft.fft2(img.permute(2, 0, 1).double()).abs() ** 2).sum(0)
-
-    err, ref = power(recon - target), power(target)
+    err, ref = power_spectrum(recon - target), power_spectrum(target)
     radius = radial_frequency(target.shape[0])
     edges = torch.linspace(0.0, 0.5, n_bands + 1, dtype=torch.float64)
     fractions = []

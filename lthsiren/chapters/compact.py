@@ -10,9 +10,12 @@ die, and a dead neuron can be removed outright:
   every pixel; its whole contribution to the next layer is ``W_{l+1}[:, j] * sin(omega_0 * b_j)``,
   which we add to the next layer's bias (*folding*), and then drop the neuron.
 
-Dropping one neuron can strip another of its last weight, so :func:`compact_network` repeats both
-rules until nothing changes. What is left is a smaller *dense* SIREN whose layers have different
-widths (:class:`CompactSiren`, drawn by :func:`lthsiren.model.forward`;
+Dropping one neuron can strip another of its last weight, so :func:`compact_network` keeps the
+neurons with a path to the output (:func:`lthsiren.compaction.reaching_output`, the rule training
+and the codecs use, over the weights that are present) and then folds layer by layer from the
+input, where a fold can leave the next layer's neuron constant in turn. What is left is a smaller
+*dense* SIREN whose layers have different widths (:class:`CompactSiren`, drawn by
+:func:`lthsiren.model.forward`;
 :class:`lthsiren.model.Siren` assumes equal widths). It draws the same image as the masked network
 up to float32 rounding: folding changes the order of a few additions, nothing else. A weight counts
 as present when the mask keeps it and its value is not exactly zero (a kept zero contributes nothing
@@ -33,6 +36,7 @@ from dataclasses import dataclass
 import torch
 
 from ..codecs.render import render
+from ..compaction import reaching_output
 from ..model import TILE, forward
 from ..pruning import rewind
 from ..ticket import TicketParams, full_mask
@@ -86,29 +90,25 @@ class CompactSiren:
 def compact_network(params, mask=None, omega_0: float = 30.0) -> CompactSiren:
     """The smallest dense network that draws what the masked network draws (see module doc)."""
     layers = _masked(params, mask)
-    n = len(layers)
+    reaches = reaching_output([w != 0 for w, _ in layers])
     kept = [torch.arange(w.shape[0]) for w, _ in layers[:-1]]
-    folded = [0] * (n - 1)
-    changed = True
-    while changed:
-        changed = False
-        for l in range(n - 1):
-            (w, b), (w_next, b_next) = layers[l], layers[l + 1]
-            has_in = (w != 0).any(dim=1)
-            has_out = (w_next != 0).any(dim=0)
-            constant = has_out & ~has_in
-            if constant.any():
-                # fold in float64, then round once: the sum the dense network computes in
-                # float32 differs from this only by rounding
-                c = torch.sin(omega_0 * b[constant].double())
-                b_next = (b_next.double() + w_next[:, constant].double() @ c).float()
-                folded[l] += int(constant.sum())
-            keep = has_in & has_out
-            if not keep.all():
-                layers[l] = (w[keep], b[keep])
-                layers[l + 1] = (w_next[:, keep], b_next)
-                kept[l] = kept[l][keep]
-                changed = True
+    folded = [0] * len(kept)
+    # One pass from the input: a neuron loses inputs only when the layer before loses a constant
+    # neuron, which that layer's own step has already folded.
+    for l, reach in enumerate(reaches):
+        (w, b), (w_next, b_next) = layers[l], layers[l + 1]
+        has_in = (w != 0).any(dim=1)
+        constant = reach & ~has_in
+        if constant.any():
+            # fold in float64, then round once: the sum the dense network computes in float32
+            # differs from this only by rounding
+            c = torch.sin(omega_0 * b[constant].double())
+            b_next = (b_next.double() + w_next[:, constant].double() @ c).float()
+            folded[l] = int(constant.sum())
+        keep = reach & has_in
+        layers[l] = (w[keep], b[keep])
+        layers[l + 1] = (w_next[:, keep], b_next)
+        kept[l] = kept[l][keep]
     return CompactSiren(layers, float(omega_0), kept, folded)
 
 

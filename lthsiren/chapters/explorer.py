@@ -38,7 +38,7 @@ import ipywidgets as widgets
 
 from ..errors import LthsirenError
 from ..store import RunDir
-from .explorer_data import RunView, pct_label
+from .explorer_data import ExplorerView, pct_label
 from .explorer_draw import (
     STYLE,
     check_metric,
@@ -71,6 +71,19 @@ def _column(name: str, image: widgets.Image, caption: widgets.HTML) -> widgets.V
     )
 
 
+def _control(name: str, check, doc: str) -> property:
+    """A part of the explorer's state that one control holds: reading it reads the control
+    ``name``, setting it sets the control (which redraws) to ``check(explorer, value)``."""
+
+    def get(self):
+        return getattr(self, name).value
+
+    def put(self, value) -> None:
+        getattr(self, name).value = check(self, value)
+
+    return property(get, put, doc=doc + " Setting it moves its control.")
+
+
 class SparsityExplorer(widgets.VBox):
     """A slider (and a Play button) over the pruning rounds of a run, showing the target and
     every ticket's reconstruction side by side, their PSNR and HFE, the weights alive in each
@@ -97,7 +110,7 @@ class SparsityExplorer(widgets.VBox):
         metric: str = "psnr",
         error_map: bool = False,
     ):
-        self._view = view = RunView(run, seed)
+        self._view = view = ExplorerView(run, seed)
         start = view.check_round(round)
         self._curves: dict[tuple, bytes] = {}
         self._stills: dict[tuple, bytes] = {}
@@ -207,8 +220,7 @@ class SparsityExplorer(widgets.VBox):
         view = self._view
         seed, k, metric, error_map = self._state()
         self.title.value = (
-            f"<b>Round {k} of {view.total_rounds}</b>: {view.pct(k):.1f}% of the weights remain "
-            f"({view.alive[k]:,} of {view.n_weights:,}); seed {seed}"
+            f"<b>{view.round_text(k).capitalize()}</b>: {view.remaining_text(k)}; seed {seed}"
         )
         for t in view.tickets:
             rec = view.record(k, t)
@@ -229,41 +241,20 @@ class SparsityExplorer(widgets.VBox):
         self.curve.value = self._curves[(seed, k, metric)]
 
     # -- public API -----------------------------------------------------------------------
-    @property
-    def round(self) -> int:
-        """The round shown; setting it moves the slider."""
-        return int(self.slider.value)
-
-    @round.setter
-    def round(self, k: int) -> None:
-        self.slider.value = self._view.check_round(k)
-
-    @property
-    def seed(self) -> int:
-        """The seed whose tickets are shown; setting it moves the selector."""
-        return self._view.seed
-
-    @seed.setter
-    def seed(self, s: int) -> None:
-        self.seed_select.value = self._view.check_seed(s)
-
-    @property
-    def metric(self) -> str:
-        """The curve shown: "psnr" or "hfe"."""
-        return self.metric_toggle.value
-
-    @metric.setter
-    def metric(self, m: str) -> None:
-        self.metric_toggle.value = check_metric(m)
-
-    @property
-    def error_map(self) -> bool:
-        """Whether the pictures are error maps |reconstruction - target| (fixed scale)."""
-        return bool(self.error_box.value)
-
-    @error_map.setter
-    def error_map(self, on: bool) -> None:
-        self.error_box.value = bool(on)
+    round = _control("slider", lambda self, k: self._view.check_round(k), "The round shown (int).")
+    seed = _control(
+        "seed_select",
+        lambda self, s: self._view.check_seed(s),
+        "The seed whose tickets are shown (int).",
+    )
+    metric = _control(
+        "metric_toggle", lambda self, m: check_metric(m), 'The curve shown: "psnr" or "hfe".'
+    )
+    error_map = _control(
+        "error_box",
+        lambda self, on: bool(on),
+        "Whether the pictures are error maps |reconstruction - target| (fixed scale).",
+    )
 
     @property
     def run(self) -> RunDir:

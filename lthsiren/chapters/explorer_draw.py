@@ -4,8 +4,9 @@ pyplot), and the HTML of its tables (each ticket's PSNR and HFE, the weights ali
 
 The still picture is what a page without a kernel shows, so it says it is an explorer: below
 the pictures and the curve, a slider track with a marker at the round shown and the words
-"round k of N, x% left". The marker, track and words are figure-level artists (``gid``
-``lthsiren-slider-marker``, ``-track``, ``-label``): the figure keeps one axes per panel.
+"round k of N, x% left" (N the number of the last round). The marker, track and words are
+figure-level artists (``gid`` ``lthsiren-slider-marker``, ``-track``, ``-label``): the figure
+keeps one axes per panel.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import io
 from PIL import Image as PILImage
 
 from ..report import plot_psnr
-from .explorer_data import ERROR_CMAP, ERROR_MAX, RunView, css_color, pct_label
+from .explorer_data import ERROR_CMAP, ERROR_MAX, ExplorerView, css_color, pct_label
 
 METRICS = {"psnr": "PSNR (dB)", "hfe": "HFE (%)"}
 STILL_COLORS = 192  # the still PNG is stored with a palette of this many colours
@@ -49,7 +50,7 @@ def png_bytes(fig, palette: bool = False) -> bytes:
 
 
 # -- the curve ----------------------------------------------------------------------------------
-def draw_curve(ax, view: RunView, k: int, metric: str = "psnr") -> None:
+def draw_curve(ax, view: ExplorerView, k: int, metric: str = "psnr") -> None:
     """``metric`` against weights remaining, every ticket (mean over seeds, min-max band), with
     a ring at round ``k`` on each ticket's value for the seed shown."""
     plot_psnr(view.records, ax, key=metric)
@@ -71,7 +72,7 @@ def draw_curve(ax, view: RunView, k: int, metric: str = "psnr") -> None:
     ax.set_title(title, fontsize=10)
 
 
-def curve_png(view: RunView, k: int, metric: str = "psnr") -> bytes:
+def curve_png(view: ExplorerView, k: int, metric: str = "psnr") -> bytes:
     fig = new_figure((4.6, 3.2))
     draw_curve(fig.add_subplot(), view, k, metric)
     fig.tight_layout()
@@ -79,12 +80,12 @@ def curve_png(view: RunView, k: int, metric: str = "psnr") -> bytes:
 
 
 # -- the still picture --------------------------------------------------------------------------
-def draw_slider(fig, view: RunView, k: int) -> None:
+def draw_slider(fig, view: ExplorerView, k: int) -> None:
     """The slider, drawn: a track over every round of the run (the completed ones darker),
     a marker at ``k`` and "round k of N, x% left"."""
     from matplotlib.lines import Line2D
 
-    last = max(view.total_rounds - 1, 1)
+    last = max(view.last_round, 1)
     x0, x1, y = 0.05, 0.5, SLIDER_STRIP * 0.45
 
     def x(r: int) -> float:
@@ -100,7 +101,7 @@ def draw_slider(fig, view: RunView, k: int) -> None:
     label = fig.text(
         x1 + 0.02,
         SLIDER_STRIP * 0.62,
-        f"round {k} of {view.total_rounds}, {pct_label(view.pct(k))} left",
+        f"{view.round_text(k)}, {pct_label(view.pct(k))} left",
         va="center",
         fontsize=10,
         weight="bold",
@@ -110,7 +111,7 @@ def draw_slider(fig, view: RunView, k: int) -> None:
     fig.text(x1 + 0.02, SLIDER_STRIP * 0.22, hint, va="center", fontsize=8, color="#777777")
 
 
-def draw_state(fig, view: RunView, k: int, metric: str = "psnr", error_map: bool = False):
+def draw_state(fig, view: ExplorerView, k: int, metric: str = "psnr", error_map: bool = False):
     n = len(view.tickets) + 1
     grid = fig.add_gridspec(1, n + 2, width_ratios=[1] * n + [0.12, 2.3])
     for j, name in enumerate(["target", *view.tickets]):
@@ -143,7 +144,7 @@ def draw_state(fig, view: RunView, k: int, metric: str = "psnr", error_map: bool
     fig.suptitle(title, fontsize=11)
 
 
-def state_figure(view: RunView, k: int, metric: str = "psnr", error_map: bool = False):
+def state_figure(view: ExplorerView, k: int, metric: str = "psnr", error_map: bool = False):
     fig = new_figure((1.6 * (len(view.tickets) + 1) + 4.4, 3.5))
     draw_state(fig, view, k, metric, error_map)
     fig.tight_layout(w_pad=0.2, rect=(0, SLIDER_STRIP, 1, 1))
@@ -174,7 +175,7 @@ def explorer_figure(
 
     The figure is not registered with pyplot: in a notebook, ``display(fig)`` shows it; a script
     can call ``fig.savefig(path)``."""
-    view = RunView(run, seed)
+    view = ExplorerView(run, seed)
     return state_figure(view, view.check_round(round), check_metric(metric), error_map)
 
 
@@ -194,7 +195,7 @@ def ticket_label(name: str) -> str:
     return f"<b style='color:{css_color(name)}'>{html.escape(name)}</b>"
 
 
-def metrics_table(view: RunView, k: int) -> str:
+def metrics_table(view: ExplorerView, k: int) -> str:
     rows = [
         f"<tr data-ticket='{t}'><td style='text-align:left'>{ticket_label(t)}</td>"
         f"<td class='psnr'>{view.record(k, t)['psnr']:.2f}</td>"
@@ -207,7 +208,7 @@ def metrics_table(view: RunView, k: int) -> str:
     )
 
 
-def layers_table(view: RunView, k: int) -> str:
+def layers_table(view: ExplorerView, k: int) -> str:
     """One row per layer (1 = the input layer), one bar per ticket: the weights of the layer
     that the shown seed's ticket was trained with in round ``k``, out of the layer's size."""
     counts = {t: view.alive_per_layer(k, t) for t in view.tickets}
@@ -235,7 +236,7 @@ def layers_table(view: RunView, k: int) -> str:
     )
 
 
-def error_legend(view: RunView) -> str:
+def error_legend(view: ExplorerView) -> str:
     return (
         "<div style='font-size:12px'>error map |reconstruction &minus; target|"
         f"<div style='width:150px;height:10px;background:{view.error_scale_css()}'></div>"

@@ -13,7 +13,6 @@ not to be read without its spread.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from ..atomic import write_text
 from ..config import Config, make_config, resolve_device
 from ..data import load_image
 from ..experiment import run_experiment
+from ..hashing import short_hash
 from ..imp import imp_rounds, initial_params
 from ..store import RunDir, default_root
 from ..ticket import alive_per_layer
@@ -77,8 +77,7 @@ def first_prune_rows(run: RunDir) -> list[dict]:
 
 
 def _spread_key(cfg: Config, threads: int) -> str:
-    what = {"config": cfg.to_json(), "threads": threads}
-    return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:8]
+    return short_hash({"config": cfg.to_json(), "threads": threads})
 
 
 def thread_spread(cfg: Config, threads=(1, 2), root=None, force: bool = False) -> dict[int, list]:

@@ -31,7 +31,6 @@ both ways.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -40,6 +39,7 @@ import torch
 from ..config import resolve_device
 from ..data import load_image
 from ..errors import LthsirenError
+from ..hashing import short_hash
 from ..imp import make_trainer, train_tickets
 from ..metrics import psnr
 from ..plan import THETA_LATE, TRAINED, plan_round
@@ -82,7 +82,7 @@ _FORMAT = 3
 
 def _key(run_a: RunDir, run_b: RunDir, rounds) -> str:
     what = {"a": run_a.path.name, "b": run_b.path.name, "rounds": sorted(rounds), "v": _FORMAT}
-    return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:8]
+    return short_hash(what)
 
 
 def mask_overlap(mask_a: list[torch.Tensor], mask_b: list[torch.Tensor]) -> float:

@@ -19,7 +19,9 @@ import lzma
 import zlib
 
 import numpy as np
+import torch
 
+from ..compaction import reaching_output
 from ..errors import LthsirenError
 from .registry import F16, F32, U8, U16, U32, Codec, Shapes, payload_limit, register_codec, split
 
@@ -150,21 +152,11 @@ def _read_index_block(r: _Reader, shape: tuple[int, int], l: int) -> np.ndarray:
 
 def _reaching_output(masks: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Masks keeping only the weights on some path to the output, and per layer which neurons
-    reach the output (every output neuron does; a hidden neuron does when it keeps an outgoing
-    weight into a neuron that does)."""
-    trimmed = [m.copy() for m in masks]
-    live = [np.ones(m.shape[0], dtype=bool) for m in masks]
-    for l in range(len(masks) - 1, 0, -1):
-        trimmed[l] &= live[l][:, None]
-        live[l - 1] = trimmed[l].any(axis=0)
-    trimmed[0] &= live[0][:, None]
-    return trimmed, live
-
-
-def _live_from(masks: list[np.ndarray]) -> list[np.ndarray]:
-    """Which neurons of a trimmed network reach the output (as :func:`_reaching_output`)."""
-    live = [m.any(axis=0) for m in masks[1:]]
-    return live + [np.ones(masks[-1].shape[0], dtype=bool)]
+    reach the output (:func:`lthsiren.compaction.reaching_output` over the mask; every output
+    neuron does)."""
+    live = [r.numpy() for r in reaching_output([torch.tensor(m) for m in masks])]
+    live.append(np.ones(masks[-1].shape[0], dtype=bool))
+    return [m & keep[:, None] for m, keep in zip(masks, live)], live
 
 
 def _f16(a: np.ndarray, what: str) -> np.ndarray:
@@ -232,7 +224,7 @@ def _sparse_decode(values: str, payload: bytes, shapes: Shapes):
         flat_b = r.planes(F32, sum(n_biases), "the biases")
         biases = split(flat_b, n_biases)
     else:
-        live = _live_from(masks)
+        _, live = _reaching_output(masks)
         if values == "f16":
             flat_w = r.planes(F16, sum(counts), "the surviving weights").astype(F32)
         else:

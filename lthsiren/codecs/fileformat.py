@@ -111,8 +111,20 @@ def best_codec(params, mask=None, omega_0: float = 30.0, lossless: bool = True) 
 # -- decoding ------------------------------------------------------------------------------
 
 
+class FileBytes:
+    """A file's size, header and payload together: what :class:`Decoded` read and what
+    :class:`~lthsiren.codecs.sizes.SizeReport` measured."""
+
+    header_bytes: int
+    payload_bytes: int
+
+    @property
+    def file_bytes(self) -> int:
+        return self.header_bytes + self.payload_bytes
+
+
 @dataclass
-class Decoded:
+class Decoded(FileBytes):
     """A network read back from a file: everything needed to draw it."""
 
     params: TicketParams  # [(W [out, in], b [out]), ...], float32
@@ -121,10 +133,6 @@ class Decoded:
     codec: str
     header_bytes: int
     payload_bytes: int
-
-    @property
-    def file_bytes(self) -> int:
-        return self.header_bytes + self.payload_bytes
 
     @property
     def shapes(self) -> Shapes:

@@ -48,9 +48,6 @@ class Codec:
 CODECS: dict[str, Codec] = {}
 
 
-CODECS: dict[str, Codec] = {}
-
-
 def register_codec(codec: Codec) -> Codec:
     """Add ``codec`` to :data:`CODECS` (its name must be new, ASCII, at most 16 characters)."""
     raw = codec.name.encode("ascii")

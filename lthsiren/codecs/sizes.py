@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .fileformat import best_codec, encode, header_size
+from .fileformat import FileBytes, best_codec, encode, header_size
 from .registry import BEST, check_network, get_codec
 
 
 @dataclass(frozen=True)
-class SizeReport:
+class SizeReport(FileBytes):
     """How big one ticket is under one codec, three ways.
 
     ``spec_bytes`` is the SPEC's arithmetic (COO: 8 B per surviving weight, nothing else; dense:
@@ -28,10 +28,6 @@ class SizeReport:
     spec_bytes: int | None
     payload_bytes: int
     header_bytes: int
-
-    @property
-    def file_bytes(self) -> int:
-        return self.payload_bytes + self.header_bytes
 
     @property
     def density(self) -> float:
