@@ -26,8 +26,6 @@ Config runs when it is built and keeps as ``cfg.rewinding``); they are re-export
 
 from __future__ import annotations
 
-import sys
-
 from .settings import ALIASES, CARRY_ON, KEY_NAMES, Rewind, parse_rewind  # noqa: F401
 
 # The constant learning rate of ``continue`` rounds, as a share of ``lr``.
@@ -36,20 +34,3 @@ ALIAS_NOTES = {
     "finetune": "--rewind finetune is now called lr-rewind (same runs, same results); true "
     "fine-tuning, at a constant learning rate of lr/10, is the new --rewind continue",
 }
-
-
-def note_alias(rewind) -> None:
-    """Say on stderr, in one line, that the old rewind name ``rewind`` has a new name."""
-    if isinstance(rewind, str) and rewind in ALIAS_NOTES:
-        print(f"note: {ALIAS_NOTES[rewind]}", file=sys.stderr)
-
-
-def normalise(rewind):
-    """The current name of the rewind mode ``rewind`` (anything else unchanged)."""
-    return ALIASES.get(rewind, rewind) if isinstance(rewind, str) else rewind
-
-
-def check(cfg) -> Rewind:
-    """Reject a ``rewind`` or ``rewind_until`` that cannot work, with one line naming the fix;
-    the parsed :class:`~lthsiren.settings.Rewind`."""
-    return parse_rewind(cfg.rewind, cfg.rewind_until, cfg.steps, cfg.rounds)
