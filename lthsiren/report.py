@@ -205,13 +205,19 @@ def plot_series(series: dict, ax=None, key: str = "psnr", colors: dict | None = 
 
 
 def series_table(series: dict, rounds, key: str = "psnr") -> str:
-    """Mean ± standard deviation over seeds of each series at ``rounds``, as text."""
+    """Mean ± standard deviation over seeds of each series at ``rounds``, as text.
+
+    Series from different runs need not have the same weights left at a round (a per-layer rule
+    rounds each layer's count on its own; a control may prune another fraction). Where every
+    series shows the same remaining % at every round listed, one "remaining %" column gives it;
+    otherwise each cell carries its own series' remaining % after the PSNR."""
     labels = list(series)
-    width = max(13, *(len(s) for s in labels))
-    rem = {}
-    for recs in series.values():
-        rem.update(remaining_by_round(recs))
-    head = f"{'remaining %':>11} {'round':>5} " + " ".join(f"{s:>{width}}" for s in labels)
+    rem = {s: remaining_by_round(recs) for s, recs in series.items()}
+    shown = {k: {f"{100.0 * rem[s][k]:.1f}" for s in labels if k in rem[s]} for k in rounds}
+    shared = all(len(v) <= 1 for v in shown.values())
+    width = max(13 if shared else 22, *(len(s) for s in labels))
+    first = f"{'remaining %':>11} " if shared else ""
+    head = first + f"{'round':>5} " + " ".join(f"{s:>{width}}" for s in labels)
     lines = [head, "-" * len(head)]
     for k in rounds:
         cells = []
@@ -221,8 +227,14 @@ def series_table(series: dict, rounds, key: str = "psnr") -> str:
                 cells.append(f"{'':>{width}}")
                 continue
             sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
-            cells.append(f"{f'{statistics.fmean(vals):.2f}±{sd:.2f}':>{width}}")
-        lines.append(f"{100.0 * rem[k]:>11.1f} {k:>5} " + " ".join(cells))
+            cell = f"{statistics.fmean(vals):.2f}±{sd:.2f}"
+            if not shared:
+                cell += f" ({100.0 * rem[s][k]:.1f}%)"
+            cells.append(f"{cell:>{width}}")
+        start = f"{next(iter(shown[k]), '-'):>11} " if shared else ""
+        lines.append(start + f"{k:>5} " + " ".join(cells))
+    if not shared:
+        lines.append("(remaining % of each series in brackets: the series differ in it)")
     return "\n".join(lines)
 
 
