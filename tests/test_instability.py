@@ -10,6 +10,7 @@ import torch
 import lthsiren as L
 from lthsiren.architectures import init_network
 from lthsiren.chapters.instability import (
+    instabilities,
     instability,
     linear_path,
     path_point,
@@ -117,3 +118,17 @@ def test_a_stored_tickets_start_trains_into_the_runs_own_ticket(tiny_run):
     for (w, b), (wo, bo) in zip(copy, trained):
         torch.testing.assert_close(w, wo, rtol=0, atol=1e-6)
         torch.testing.assert_close(b, bo, rtol=0, atol=1e-6)
+
+
+def test_many_starts_trained_together_give_each_start_its_own_path():
+    # a batch of starts gives, start by start, the path that start gives alone: the tickets of
+    # one batch do not see each other (up to float rounding of the batched matmuls)
+    cfg = L.make_config("tiny", side=8, width=8, steps=6, batch=16)
+    target = L.load_image(None, cfg.side)
+    starts = [init_network(cfg, s) for s in (0, 1)]
+    mask = full_mask([w for w, _ in starts[0]])
+    together = instabilities(cfg, target, starts, [mask, mask], orders=(3, 4), alphas=5)
+    for start, path in zip(starts, together):
+        alone = instability(cfg, target, start, mask, orders=(3, 4), alphas=5)
+        assert path.psnrs == pytest.approx(alone.psnrs, abs=1e-3)
+    assert together[0].psnrs != pytest.approx(together[1].psnrs, abs=1e-3)

@@ -110,18 +110,37 @@ def train_copies(
     ``round_index`` of ``cfg`` trains (schedule, learning rate, steps), on mini-batches of
     ``batch`` pixels (default ``cfg.batch``; None: full batch) drawn in the order that
     ``batch_generator(order, round_index)`` shuffles."""
+    copies = train_copies_of_many(cfg, trainer, [start], [mask], round_index, orders, batch)
+    return [per_order[0] for per_order in copies]
+
+
+def train_copies_of_many(
+    cfg,
+    trainer: TicketTrainer,
+    starts: list[TicketParams],
+    masks: list[Mask],
+    round_index: int = 1,
+    orders: tuple[int, int] = (0, 1),
+    batch: int | None = None,
+) -> list[list[TicketParams]]:
+    """:func:`train_copies` of several starts at once: for each order, every start trained
+    together in one batch of tickets (they all see that order's pixels, as the tickets of one
+    run do). Returns, per order, the trained copy of each start."""
     plan = plan_round(cfg, round_index)
     size = batch if batch is not None else cfg.batch
     device = trainer.coords.device
-    mask = [m.to(device) for m in mask]
-    start = rewind([(w.to(device), b.to(device)) for w, b in start], mask)
+    masks = [[m.to(device) for m in mask] for mask in masks]
+    starts = [
+        rewind([(w.to(device), b.to(device)) for w, b in start], mask)
+        for start, mask in zip(starts, masks, strict=True)
+    ]
     copies = []
     for order in orders:
         batches = None if size is None else MiniBatches(size, batch_generator(order, round_index))
         trained, _ = train_tickets(
-            trainer, replace(plan, batches=batches, snapshot_step=None), [start], [mask]
+            trainer, replace(plan, batches=batches, snapshot_step=None), starts, masks
         )
-        copies.append(trained[0])
+        copies.append(trained)
     return copies
 
 
@@ -153,6 +172,26 @@ def instability(
     """Train two copies of ``start`` under ``mask`` (:func:`train_copies`) on ``target`` (a
     :class:`lthsiren.data.Target`) and measure the linear path between them
     (:func:`linear_path`)."""
+    paths = instabilities(cfg, target, [start], [mask], round_index, orders, alphas, batch, device)
+    return paths[0]
+
+
+def instabilities(
+    cfg,
+    target,
+    starts: list[TicketParams],
+    masks: list[Mask],
+    round_index: int = 1,
+    orders: tuple[int, int] = (0, 1),
+    alphas=21,
+    batch: int | None = None,
+    device: torch.device | str = "cpu",
+) -> list[LinearPath]:
+    """:func:`instability` of several starts, trained together (one batch of tickets per
+    order): the linear path of each start's two copies."""
     trainer = make_trainer(cfg, target, torch.device(device))
-    first, second = train_copies(cfg, trainer, start, mask, round_index, orders, batch)
-    return linear_path(trainer, first, second, mask, alphas)
+    first, second = train_copies_of_many(cfg, trainer, starts, masks, round_index, orders, batch)
+    return [
+        linear_path(trainer, a, b, mask, alphas)
+        for a, b, mask in zip(first, second, masks, strict=True)
+    ]
