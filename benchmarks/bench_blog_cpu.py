@@ -23,9 +23,9 @@ import numpy as np
 import torch
 
 import lthsiren as L
-from lthsiren.compaction import live_neurons
-from lthsiren.imp import make_trainer, round_start, train_round
-from lthsiren.ticket import mask_of
+from lthsiren.network.compaction import live_neurons
+from lthsiren.network.ticket import mask_of
+from lthsiren.training.imp import make_trainer, round_start, train_round
 
 
 def main():

@@ -21,9 +21,9 @@ import torch
 
 import lthsiren as L
 from lthsiren.config import resolve_device
-from lthsiren.imp import initial_params, next_masks
 from lthsiren.interop import to_pruned_module
-from lthsiren.ticket import mask_of, unstack
+from lthsiren.network.ticket import mask_of, unstack
+from lthsiren.training.imp import initial_params, next_masks
 
 
 def sync(device):

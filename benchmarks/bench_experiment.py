@@ -1,7 +1,7 @@
 """Time a whole lottery-ticket experiment, round by round: our engine against the stock loop.
 
-Ours: :func:`lthsiren.imp.train_round` as ``lthsiren run`` calls it (round 0 once per seed, each
-ticket narrowed to the neurons that still reach the output), and, with ``--dense``, the same
+Ours: :func:`lthsiren.training.imp.train_round` as ``lthsiren run`` calls it (round 0 once per seed,
+each ticket narrowed to the neurons that still reach the output), and, with ``--dense``, the same
 engine with every weight paid for (the engine before structure-aware training). Baseline: what
 the reference code does, one ``Siren`` per ticket with ``torch.nn.utils.prune`` hooks, autograd,
 ``torch.optim.Adam`` and ``CosineAnnealingLR``, tickets one after another
@@ -26,8 +26,8 @@ from stock import train_reference
 
 import lthsiren as L
 from lthsiren.config import resolve_device
-from lthsiren.imp import make_trainer, round_start, train_round
-from lthsiren.ticket import mask_of, unstack
+from lthsiren.network.ticket import mask_of, unstack
+from lthsiren.training.imp import make_trainer, round_start, train_round
 
 
 def sync(device):

@@ -28,7 +28,7 @@ import torch
 
 import lthsiren as L
 from lthsiren.chapters import compact as K
-from lthsiren.model import TILE
+from lthsiren.network.model import TILE
 
 
 def cpu_name() -> str:

@@ -2,7 +2,7 @@
 ``benchmarks/bench_engine.py`` and the oracle of the engine's tests (tests/test_engine.py).
 
 This is what a user would write with stock PyTorch, and what the reference code does: one
-:class:`lthsiren.model.Siren` per ticket, masks attached with
+:class:`lthsiren.network.model.Siren` per ticket, masks attached with
 ``torch.nn.utils.prune.custom_from_mask`` (so every forward pass recomputes ``weight =
 weight_orig * weight_mask``; :func:`lthsiren.interop.to_pruned_module`), autograd,
 ``torch.optim.Adam`` and ``CosineAnnealingLR``, the tickets trained one after another.

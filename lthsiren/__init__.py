@@ -1,13 +1,14 @@
 """lthsiren: the Lottery Ticket Hypothesis in a SIREN fitted to one image.
 
-The core, what ``lthsiren run`` needs, lives in this folder, one concern per module:
-:mod:`~lthsiren.config`, :mod:`~lthsiren.data`, :mod:`~lthsiren.metrics`, :mod:`~lthsiren.model`,
-:mod:`~lthsiren.ticket`, :mod:`~lthsiren.pruning`, :mod:`~lthsiren.engine`, :mod:`~lthsiren.imp`,
-:mod:`~lthsiren.store`, :mod:`~lthsiren.experiment`, :mod:`~lthsiren.report` and
-:mod:`~lthsiren.cli`; :mod:`lthsiren.codecs` stores tickets in small files and
-:mod:`lthsiren.interop` moves them to and from ``torch.nn.utils.prune``. The notebooks' own
-helpers live in :mod:`lthsiren.chapters`, which the core never imports. The few names a notebook
-needs most are re-exported here.
+The core, what ``lthsiren run`` needs, lives in this folder in floors, each importing only the
+ones below it: :mod:`lthsiren.network` (the networks, tickets, pruning and compaction),
+:mod:`lthsiren.training` (the IMP round loop, its plan, the batched engine and the work
+estimate) and :mod:`lthsiren.store` (run folders, written atomically, locked and repaired); the
+settings, errors, data and metrics they share sit beside this file, and
+:mod:`~lthsiren.experiment`, :mod:`~lthsiren.report` and :mod:`~lthsiren.cli` on top.
+:mod:`lthsiren.codecs` stores tickets in small files and :mod:`lthsiren.interop` moves them to
+and from ``torch.nn.utils.prune``. The notebooks' own helpers live in :mod:`lthsiren.chapters`,
+which the core never imports. The few names a notebook needs most are re-exported here.
 """
 
 from importlib import import_module
@@ -20,23 +21,25 @@ from ._version import __version__
 _EXPORTS = {
     "config": ("PRESETS", "Config", "describe", "make_config"),
     "data": ("coordinate_grid", "load_image"),
-    "engine": ("TicketTrainer",),
     "errors": ("LthsirenError",),
     "experiment": ("run_experiment",),
     "metrics": ("hfe", "log_spectrum", "psnr"),
-    "model": ("Siren", "forward", "init_params", "parameter_count"),
-    "pruning": ("prune_step", "rewind"),
+    "network.model": ("Siren", "forward", "init_params", "parameter_count"),
+    "network.pruning": ("prune_step", "rewind"),
+    "network.ticket": ("STRATEGIES", "TICKET_NAMES", "remaining_fraction", "ticket_index"),
     "store": ("RunDir",),
-    "ticket": ("STRATEGIES", "TICKET_NAMES", "remaining_fraction", "ticket_index"),
+    "training.engine": ("TicketTrainer",),
 }
 _HOME = {name: module for module, names in _EXPORTS.items() for name in names}
+# ``L.ticket``, ``L.engine``, ... still name those modules, as before they moved into floors.
+_MODULES = {module.rpartition(".")[2]: module for module in _EXPORTS}
 
 
 def __getattr__(name: str):
     if name in _HOME:
         value = getattr(import_module(f".{_HOME[name]}", __name__), name)
-    elif name in _EXPORTS:
-        value = import_module(f".{name}", __name__)
+    elif name in _MODULES:
+        value = import_module(f".{_MODULES[name]}", __name__)
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value

@@ -139,9 +139,9 @@ def _main(argv) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "run":
-            from .budget import work_line
             from .config import config_notes, describe, make_config, validate
             from .experiment import run_experiment
+            from .training.budget import work_line
 
             given = settings_given(args)
             cfg = make_config(**given)  # checked here, once: run_experiment remembers it

@@ -26,11 +26,11 @@ def export(args) -> None:
     from pathlib import Path
 
     from . import codecs as C
-    from .architectures import architecture
     from .data import load_image
     from .metrics import psnr
+    from .network.architectures import architecture
+    from .network.ticket import ticket_index
     from .store import RunDir
-    from .ticket import ticket_index
 
     if args.list_codecs:
         _list_codecs()

@@ -25,10 +25,10 @@ from collections.abc import Mapping
 import torch
 
 from ._version import __version__
-from .architectures import architecture
 from .errors import LthsirenError
-from .rewinding import ALIAS_NOTES
+from .network.architectures import architecture
 from .settings import MAX_SEED, PRESETS, Config, summary  # noqa: F401  (their old home)
+from .training.rewinding import ALIAS_NOTES
 
 
 def default_preset() -> str:
@@ -69,14 +69,14 @@ def check(cfg: Config) -> None:
 def validate(cfg: Config) -> torch.device:
     """Reject settings that cannot work on this machine, each with one line naming the fix:
     :func:`check`, then the device, then the memory and the time the run needs
-    (:mod:`lthsiren.budget`); returns the device. Remembered per settings (a Config is frozen),
-    so a run of a Config that :func:`make_config` made checks nothing twice."""
+    (:mod:`lthsiren.training.budget`); returns the device. Remembered per settings (a Config is
+    frozen), so a run of a Config that :func:`make_config` made checks nothing twice."""
     return _validated(cfg, os.environ.get("LTHSIREN_DEVICE"))
 
 
 @functools.lru_cache(maxsize=64)
 def _validated(cfg: Config, env_device: str | None) -> torch.device:
-    from .budget import check_memory, check_work
+    from .training.budget import check_memory, check_work
 
     check(cfg)
     device = device_of(cfg)

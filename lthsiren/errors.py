@@ -6,7 +6,7 @@ sentence on one line and exits with status 2; it never shows a traceback for the
 :func:`cannot_write` says the same for a file that could not be written (a full disk, a
 read-only folder, a file where a folder should be). A results file that is missing or damaged
 raises :class:`DamagedFile`, which carries the file and the reason, so that
-:mod:`lthsiren.repair` can report them without reading the sentence back.
+:mod:`lthsiren.store.repair` can report them without reading the sentence back.
 """
 
 import errno

@@ -1,6 +1,6 @@
 """Running an experiment for real: the results store, resume and progress bars around the round
-loop of :mod:`lthsiren.imp`, as minGPT's Trainer keeps storage and callbacks around a model it
-does not own.
+loop of :mod:`lthsiren.training.imp`, as minGPT's Trainer keeps storage and callbacks around a model
+it does not own.
 
 :func:`run_experiment` validates the settings, loads the target, finds (or makes) the run's
 folder in the store (:mod:`lthsiren.store`), resumes after its last complete round, and writes
@@ -15,16 +15,16 @@ import platform
 import torch
 
 from ._version import __version__
-from .budget import prune_notes
 from .config import validate
 from .data import load_image
-from .imp import imp_rounds, initial_params, next_masks
-from .lock import guard
-from .plan import THETA_LATE, plan_round
 from .progress import bar
-from .repair import repair
 from .settings import Config
 from .store import RunDir, write_png
+from .store.lock import guard
+from .store.repair import repair
+from .training.budget import prune_notes
+from .training.imp import imp_rounds, initial_params, next_masks
+from .training.plan import THETA_LATE, plan_round
 
 
 def run_experiment(

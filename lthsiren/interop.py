@@ -4,10 +4,10 @@ PyTorch's pruning utilities keep a pruned ``nn.Linear`` as two tensors, ``weight
 parameter) and ``weight_mask`` (a buffer), and a forward pre-hook that recomputes ``weight =
 weight_orig * weight_mask`` before every call. lthsiren keeps the same ticket as
 ``(params, mask)``: ``[(W [out, in], b [out]), ...]`` with pruned weights at +0.0, and one boolean
-``[out, in]`` per layer (:mod:`lthsiren.ticket`).
+``[out, in]`` per layer (:mod:`lthsiren.network.ticket`).
 
-- :func:`to_pruned_module`: ``(params, mask)`` -> a :class:`~lthsiren.model.Siren` whose Linear
-  layers carry the hooks (``torch.nn.utils.prune.custom_from_mask``), ready to train with
+- :func:`to_pruned_module`: ``(params, mask)`` -> a :class:`~lthsiren.network.model.Siren` whose
+  Linear layers carry the hooks (``torch.nn.utils.prune.custom_from_mask``), ready to train with
   ``torch.optim`` or to save as a state dict with ``weight_orig`` / ``weight_mask``;
   :func:`run_ticket_module` does it straight from a run's round, trained or rewound;
 - :func:`from_pruned`: such a module, or its state dict, or an unpruned one -> ``(params, mask)``.
@@ -25,11 +25,11 @@ import torch
 from torch import nn
 from torch.nn.utils import prune
 
-from .architectures import architecture
 from .errors import LthsirenError
-from .model import Siren
-from .pruning import rewind
-from .ticket import Mask, TicketParams, full_mask, ticket_index, unstack
+from .network.architectures import architecture
+from .network.model import Siren
+from .network.pruning import rewind
+from .network.ticket import Mask, TicketParams, full_mask, ticket_index, unstack
 
 
 def _swap_first_columns(params: TicketParams) -> TicketParams:
@@ -44,10 +44,10 @@ def _swap_mask(mask: Mask) -> Mask:
 
 
 def to_pruned_module(params, mask=None, omega_0: float = 30.0, swap_xy: bool = False) -> Siren:
-    """A :class:`~lthsiren.model.Siren` holding ``params`` with ``mask`` attached to every Linear
-    weight by ``torch.nn.utils.prune`` (``weight_orig``, ``weight_mask`` and the forward hook).
-    ``mask=None`` keeps every weight. ``swap_xy`` swaps the first layer's input columns, for a
-    module that will be fed (x, y) rather than lthsiren's (row, column)."""
+    """A :class:`~lthsiren.network.model.Siren` holding ``params`` with ``mask`` attached to every
+    Linear weight by ``torch.nn.utils.prune`` (``weight_orig``, ``weight_mask`` and the forward
+    hook). ``mask=None`` keeps every weight. ``swap_xy`` swaps the first layer's input columns, for
+    a module that will be fed (x, y) rather than lthsiren's (row, column)."""
     params = [
         (torch.as_tensor(w).detach().float(), torch.as_tensor(b).detach().float())
         for w, b in params

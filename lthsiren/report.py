@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .ticket import ALL_STRATEGIES, TICKET_NAMES
+from .network.ticket import ALL_STRATEGIES, TICKET_NAMES
 
 TICKET_ORDER = [TICKET_NAMES[s] for s in ALL_STRATEGIES]
 COLORS = {

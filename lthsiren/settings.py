@@ -37,7 +37,7 @@ SCOPED_STRATEGIES = ("smallest-layer", "largest-layer", "largest-not-first")
 FOLLOWERS = ("reinit", "budget")
 ALL_STRATEGIES = STRATEGIES + FOLLOWERS + SCOPED_STRATEGIES
 
-# what the survivors of a pruned round start from (lthsiren.rewinding explains each mode)
+# what the survivors of a pruned round start from (lthsiren.training.rewinding explains each mode)
 REWIND_MODES = ("init", "step", "lr-rewind", "continue")
 CARRY_ON = ("lr-rewind", "continue")  # the modes that never reset the weights
 ALIASES = {"finetune": "lr-rewind"}  # old names still accepted, and their current names
@@ -211,7 +211,7 @@ class Config:
     device: str = setting(
         "auto", "auto, cpu or cuda (default: auto)", text("device"),
         key=NEVER, trains=False, show=None)
-    rewind: str = setting(  # read through cfg.rewinding (lthsiren.rewinding explains the modes)
+    rewind: str = setting(  # read through cfg.rewinding (training/rewinding.py explains the modes)
         "init", "what survivors start each round from: init (step 0, default), step:K (late), "
         "lr-rewind (no reset, the cosine schedule again; formerly finetune), or continue (no "
         "reset, true fine-tuning at a constant lr/10: our cosine ends at 0)", text("rewind"),
@@ -220,20 +220,20 @@ class Config:
         None, "rewind only rounds up to K; later rounds train on from the previous round's "
         "trained weights, masked, with the full cosine schedule (default: every round)",
         type=int, metavar="K", show="rewind until {v}")
-    model: str = setting(  # lthsiren.model's architectures check the name and their shapes
+    model: str = setting(  # lthsiren.network.model's architectures check the name and their shapes
         "siren", "siren (default) or relu-ff (ReLU MLP on Fourier features)", text("model"),
         show="model {v}")
     ff_sigma: float = setting(
         5.0, "relu-ff only: the scale of its Fourier features (default: 5)", FINITE,
         need(lambda v: v > 0, "{label} must be positive, got {v}"), label="ff_sigma",
         key=_relu, metavar="SIGMA", show=lambda v, cfg: f"ff_sigma {v:g}" if _relu(cfg) else "")
-    batch: int | None = setting(  # None: full batch (the protocol); lthsiren.minibatch
+    batch: int | None = setting(  # None: full batch (the protocol); lthsiren.training.minibatch
         None, "shuffled mini-batches of N pixels, one Adam step each, cosine over epochs (each "
         "step of --steps is an epoch); default: full batch", need(lambda v: v is None or (whole(v)
         and v >= 1), "{label} must be a positive whole number of pixels (leave it out for full "
         "batch), got {v!r}"), type=int, metavar="N", show=None)
     allow_long: bool = setting(
-        False, "run even when the estimated time is more than a week (lthsiren.budget)",
+        False, "run even when the estimated time is more than a week (lthsiren.training.budget)",
         need(lambda v: isinstance(v, bool), "{label} must be True or False, got {v!r}"),
         key=NEVER, trains=False, action="store_true", show=lambda v, cfg: "long allowed" * v)
     # fmt: on
@@ -254,7 +254,7 @@ class Config:
             for rule in s.rules:
                 if (message := rule(v, s.label)) is not None:
                     raise LthsirenError(message)
-        # the settings checked together, computed once: lthsiren.rewinding reads it
+        # the settings checked together, computed once: lthsiren.training.rewinding reads it
         rewinding = parse_rewind(self.rewind, self.rewind_until, self.steps, self.rounds)
         object.__setattr__(self, "rewinding", rewinding)
 

@@ -24,11 +24,11 @@ import math
 import os
 from pathlib import Path
 
-from .atomic import writable_target, write_text
 from .errors import LthsirenError
 from .report import COLORS
-from .runview import RunView
 from .store import RunDir
+from .store.atomic import writable_target, write_text
+from .store.runview import RunView
 
 __all__ = ["page_data", "render_page", "write_page"]
 

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 import lthsiren as L
-from lthsiren.pruning import prune_step
-from lthsiren.ticket import full_mask, stack
+from lthsiren.network.pruning import prune_step
+from lthsiren.network.ticket import full_mask, stack
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -1,5 +1,5 @@
-"""The network specs and their registry (lthsiren.architectures): the two registered networks
-draw today's numbers, the registry names what a Config may ask for, the one uniform draw is
+"""The network specs and their registry (lthsiren.network.architectures): the two registered
+networks draw today's numbers, the registry names what a Config may ask for, the one uniform draw is
 nn.Linear's, and a new architecture is one registration away from a full run."""
 
 import hashlib
@@ -10,11 +10,11 @@ import pytest
 import torch
 
 import lthsiren as L
-from lthsiren import architectures as A
-from lthsiren import model as M
-from lthsiren.budget import layers
 from lthsiren.errors import LthsirenError
 from lthsiren.interop import run_ticket_module
+from lthsiren.network import architectures as A
+from lthsiren.network import model as M
+from lthsiren.training.budget import layers
 
 
 def _digest(params) -> str:

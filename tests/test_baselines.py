@@ -16,7 +16,7 @@ from lthsiren.chapters.baselines import (
     residual_by_frequency,
 )
 from lthsiren.chapters.probe import probe, probe_table, scaled_init, torch_default_init
-from lthsiren.model import weight_bound
+from lthsiren.network.model import weight_bound
 
 
 @pytest.fixture(scope="module")
@@ -145,7 +145,7 @@ def test_scaled_init_keeps_the_bounds():
 
 
 def test_the_fourier_mlp_is_the_relu_ff_spec_as_a_module():
-    from lthsiren.architectures import RELU_FF
+    from lthsiren.network.architectures import RELU_FF
 
     cfg = L.make_config("tiny", model="relu-ff", width=16, depth=5, side=8)
     net = FourierMLP(16, 4, sigma=cfg.ff_sigma, seed=3)  # depth here counts Linear layers

@@ -4,7 +4,7 @@ import torch
 import lthsiren as L
 from lthsiren import codecs as C
 from lthsiren.chapters import compact as K
-from lthsiren.pruning import rewind
+from lthsiren.network.pruning import rewind
 
 SIDE = 12
 

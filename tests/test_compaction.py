@@ -1,14 +1,14 @@
-"""Structure-aware training (lthsiren.compaction, lthsiren.imp.train_round): narrowing a ticket
-to the neurons that reach the output trains what dense masked training trains, up to float
-rounding, compared over a few steps where rounding has not been amplified."""
+"""Structure-aware training (lthsiren.network.compaction, lthsiren.training.imp.train_round):
+narrowing a ticket to the neurons that reach the output trains what dense masked training trains, up
+to float rounding, compared over a few steps where rounding has not been amplified."""
 
 import pytest
 import torch
 
 import lthsiren as L
-from lthsiren.compaction import live_neurons, narrow, reaching_output, widen
-from lthsiren.imp import make_trainer, train_round
-from lthsiren.ticket import stack, unstack
+from lthsiren.network.compaction import live_neurons, narrow, reaching_output, widen
+from lthsiren.network.ticket import stack, unstack
+from lthsiren.training.imp import make_trainer, train_round
 
 STEPS = 5
 
@@ -111,7 +111,7 @@ def test_constant_neurons_after_an_empty_layer_keep_training():
 
 def test_round_0_is_trained_once_per_seed_with_the_same_result(tiny_run):
     cfg = L.make_config("tiny", side=16, width=16, steps=STEPS, seeds=(0, 1))
-    from lthsiren.imp import initial_masks, initial_params
+    from lthsiren.training.imp import initial_masks, initial_params
 
     theta0 = initial_params(cfg)
     masks = initial_masks(cfg, theta0)

@@ -8,7 +8,7 @@ import lthsiren as L
 from lthsiren import codecs as C
 from lthsiren.codecs import csr
 from lthsiren.errors import LthsirenError
-from lthsiren.pruning import rewind
+from lthsiren.network.pruning import rewind
 
 WIDTH = 32
 

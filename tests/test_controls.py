@@ -5,10 +5,10 @@ import pytest
 import torch
 
 import lthsiren as L
-from lthsiren.imp import make_trainer, next_masks, round_start, train_round
-from lthsiren.model import init_network, weight_bound
-from lthsiren.pruning import REINIT_SEED_OFFSET, reinit_seed, reinit_start
-from lthsiren.ticket import unstack
+from lthsiren.network.model import init_network, weight_bound
+from lthsiren.network.pruning import REINIT_SEED_OFFSET, reinit_seed, reinit_start
+from lthsiren.network.ticket import unstack
+from lthsiren.training.imp import make_trainer, next_masks, round_start, train_round
 
 QUICK = dict(side=16, width=16, steps=20, rounds=3, seeds=(0, 1))
 WITH_REINIT = ("smallest", "random", "largest", "reinit")

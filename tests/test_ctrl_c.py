@@ -54,13 +54,13 @@ STAGES = [
     ("matplotlib/__init__.py", "<module>"),
     ("PIL/Image.py", "open"),
     ("lthsiren/data.py", "load_image"),
-    ("lthsiren/lock.py", "hold"),
+    ("lthsiren/store/lock.py", "hold"),
     ("lthsiren/experiment.py", "_resume"),
-    ("lthsiren/imp.py", "initial_params"),
-    ("lthsiren/atomic.py", "write_png"),
-    ("lthsiren/imp.py", "make_trainer"),
-    ("lthsiren/engine.py", "_train_step"),
-    ("lthsiren/store.py", "write_round"),
+    ("lthsiren/training/imp.py", "initial_params"),
+    ("lthsiren/store/atomic.py", "write_png"),
+    ("lthsiren/training/imp.py", "make_trainer"),
+    ("lthsiren/training/engine.py", "_train_step"),
+    ("lthsiren/store/rundir.py", "write_round"),
     ("lthsiren/report.py", "save_summary"),
 ]
 
@@ -91,6 +91,6 @@ def test_ctrl_c_at_each_start_up_stage_is_one_line_and_exit_130(tmp_path, where,
 
 def test_an_ignored_sigint_stays_ignored(tmp_path):
     # as a background job of a non-interactive shell: the SIGINT is ignored and the run completes
-    proc, reached = _run(tmp_path, "lthsiren/lock.py:hold", handler="signal.SIG_IGN")
+    proc, reached = _run(tmp_path, "lthsiren/store/lock.py:hold", handler="signal.SIG_IGN")
     assert reached and proc.returncode == 0 and proc.stderr == "", proc.stderr
     assert "results in" in proc.stdout

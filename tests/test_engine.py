@@ -5,8 +5,8 @@ import torch
 
 import lthsiren as L
 from benchmarks.stock import train_reference
-from lthsiren.engine import cosine_lr
-from lthsiren.ticket import stack, unstack
+from lthsiren.network.ticket import stack, unstack
+from lthsiren.training.engine import cosine_lr
 
 
 def test_masked_weights_stay_exactly_zero_through_adam(small_problem):

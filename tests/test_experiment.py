@@ -5,7 +5,7 @@ import torch
 
 import lthsiren as L
 from lthsiren.errors import LthsirenError
-from lthsiren.imp import make_trainer, train_round
+from lthsiren.training.imp import make_trainer, train_round
 
 QUICK = dict(side=16, width=16, steps=20, rounds=6)
 

@@ -17,9 +17,9 @@ import lthsiren as L
 from lthsiren.chapters.explorer import PLAY_MS, SparsityExplorer, explorer_figure
 from lthsiren.chapters.explorer_data import ERROR_CMAP, ERROR_MAX
 from lthsiren.errors import LthsirenError
+from lthsiren.network.ticket import alive_per_layer, mask_of, ticket_index
 from lthsiren.report import COLORS
 from lthsiren.store import RunDir
-from lthsiren.ticket import alive_per_layer, mask_of, ticket_index
 
 ROUNDS = 4
 STILL_PNG_MAX = 40_000  # bytes: the tiny run's still picture (about 18 kB measured)

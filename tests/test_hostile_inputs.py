@@ -22,10 +22,10 @@ from PIL import Image
 
 import lthsiren as L
 from lthsiren import codecs as C
-from lthsiren.budget import prune_notes
 from lthsiren.cli import main
 from lthsiren.codecs import fileformat as F
 from lthsiren.errors import LthsirenError
+from lthsiren.training.budget import prune_notes
 
 ARGS = ["--preset", "tiny", "--side", "16", "--width", "8", "--steps", "5", "--quiet"]
 

@@ -16,10 +16,10 @@ import torch
 from cli_checks import one_line_error
 
 import lthsiren as L
-from lthsiren.atomic import writable_target
 from lthsiren.cli import main
 from lthsiren.errors import Interrupted, LthsirenError
 from lthsiren.store import RunDir
+from lthsiren.store.atomic import writable_target
 
 SMALL = dict(side=16, width=8, steps=5, rounds=2)
 ARGS = ["--preset", "tiny", "--side", "16", "--width", "8", "--steps", "5", "--quiet"]
@@ -42,7 +42,7 @@ def _stable(records):
 # -- one process per run folder ------------------------------------------------------------------
 HOLD = (
     "import sys\n"
-    "from lthsiren.lock import hold\n"
+    "from lthsiren.store.lock import hold\n"
     "with hold(sys.argv[1]):\n"
     "    print('held', flush=True)\n"
     "    sys.stdin.read()\n"
@@ -171,7 +171,7 @@ def test_read_only_out_is_one_line_and_leaves_no_folder(tmp_path, capsys, monkey
     def refuse(*a, **k):
         raise PermissionError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr("lthsiren.atomic.tempfile.mkstemp", refuse)
+    monkeypatch.setattr("lthsiren.store.atomic.tempfile.mkstemp", refuse)
     rc, _, err = _cli(capsys, "run", *ARGS, "--rounds", "2", "--out", str(tmp_path / "runs"))
     one_line_error(rc, err, "could not write", "permission denied")
     assert not any((tmp_path / "runs").iterdir())

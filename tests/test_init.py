@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import lthsiren as L
-from lthsiren.model import layer_sizes
+from lthsiren.network.model import layer_sizes
 
 
 def test_parameter_count_matches_spec():

@@ -1,5 +1,6 @@
-"""The package's layout holds: the core never reaches up into the chapters' helpers, the CLI
-starts without the notebooks' widget library, and no module grows past what one can read."""
+"""The package's layout holds: the core's floors (network, then training, then the store) only
+import downwards, the core never reaches up into the chapters' helpers, the CLI starts without the
+notebooks' widget library, and no module grows past what one can read."""
 
 import ast
 import subprocess
@@ -10,7 +11,14 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "lthsiren"
 UNWANTED = ("ipywidgets", "lthsiren.chapters")  # what `lthsiren` on the command line never needs
-CORE = sorted(p for p in PACKAGE.glob("*.py")) + sorted((PACKAGE / "codecs").glob("*.py"))
+CORE = sorted(p for p in PACKAGE.rglob("*.py") if "chapters" not in p.relative_to(PACKAGE).parts)
+# what a floor never imports: the floors above it, and the run, report and command-line on top
+TOP = ("lthsiren.cli", "lthsiren.cli_files", "lthsiren.experiment", "lthsiren.report")
+FLOORS = {
+    "network": ("lthsiren.training", "lthsiren.store", *TOP),
+    "training": ("lthsiren.store", *TOP),
+    "store": ("lthsiren.cli", "lthsiren.cli_files", "lthsiren.experiment"),
+}
 
 
 def _imports(path: Path) -> set[str]:
@@ -30,6 +38,25 @@ def _imports(path: Path) -> set[str]:
     return {m for m in out if m.startswith("lthsiren")}
 
 
+def _within(module: str, packages: tuple[str, ...]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in packages)
+
+
+def test_the_core_is_the_floors_the_codecs_and_the_top():
+    folders = {str(p.relative_to(PACKAGE).parent) for p in CORE}
+    assert folders == {".", "codecs", *FLOORS}  # a new folder takes its place in FLOORS
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for floor in FLOORS for p in sorted((PACKAGE / floor).glob("*.py"))],
+    ids=lambda p: str(p.relative_to(PACKAGE)),
+)
+def test_each_floor_imports_only_downwards(path):
+    above = FLOORS[path.parent.name]
+    assert not [m for m in _imports(path) if _within(m, above)]
+
+
 @pytest.mark.parametrize("path", CORE, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_the_core_never_imports_the_chapters(path):
     assert not [m for m in _imports(path) if m.startswith("lthsiren.chapters")]
@@ -37,8 +64,8 @@ def test_the_core_never_imports_the_chapters(path):
 
 @pytest.mark.parametrize("path", sorted((PACKAGE / "codecs").glob("*.py")), ids=lambda p: p.name)
 def test_codecs_stay_below_the_run_loop(path):
-    above = ("lthsiren.experiment", "lthsiren.imp", "lthsiren.cli", "lthsiren.report")
-    assert not [m for m in _imports(path) if m.startswith(above)]
+    above = ("lthsiren.training", *TOP)
+    assert not [m for m in _imports(path) if _within(m, above)]
 
 
 def test_no_module_is_over_about_300_lines():

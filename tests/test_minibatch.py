@@ -1,4 +1,4 @@
-"""Mini-batch training (``--batch N``, lthsiren.minibatch): each step an epoch of shuffled
+"""Mini-batch training (``--batch N``, lthsiren.training.minibatch): each step an epoch of shuffled
 mini-batches, one Adam step each, cosine over epochs; a batch that covers the image is exactly
 full-batch training; the rows are shared by every ticket and drawn from (seed, round) alone."""
 
@@ -9,10 +9,10 @@ import torch
 from torch import nn
 
 import lthsiren as L
-from lthsiren.engine import cosine_lr
 from lthsiren.interop import from_pruned, to_pruned_module
-from lthsiren.minibatch import MiniBatches, batch_generator, for_round
-from lthsiren.ticket import stack, unstack
+from lthsiren.network.ticket import stack, unstack
+from lthsiren.training.engine import cosine_lr
+from lthsiren.training.minibatch import MiniBatches, batch_generator, for_round
 
 SIDE, STEPS, LR = 16, 5, 1e-3
 PIXELS = SIDE * SIDE

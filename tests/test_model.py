@@ -1,20 +1,20 @@
-"""One forward pass: the functional :func:`lthsiren.model.forward` against the nn.Module, the
-engine's fused training path, the ReLU+FF encoding, the sparse branch, tiling, and the engine's
+"""One forward pass: the functional :func:`lthsiren.network.model.forward` against the nn.Module,
+the engine's fused training path, the ReLU+FF encoding, the sparse branch, tiling, and the engine's
 memory-bounded tiles."""
 
 import pytest
 import torch
 
 import lthsiren as L
-from lthsiren.budget import tile_rows
-from lthsiren.model import (
+from lthsiren.network.model import (
     encoding_of,
     forward,
     fourier_encode,
     init_network,
     network_inputs,
 )
-from lthsiren.ticket import stack
+from lthsiren.network.ticket import stack
+from lthsiren.training.budget import tile_rows
 
 
 def _naive(params, x, omega_0):

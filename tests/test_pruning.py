@@ -3,8 +3,8 @@ import torch
 
 import lthsiren as L
 from lthsiren.errors import LthsirenError
-from lthsiren.pruning import prune_step
-from lthsiren.ticket import alive_count, full_mask
+from lthsiren.network.pruning import prune_step
+from lthsiren.network.ticket import alive_count, full_mask
 
 
 def _weights(seed=0, width=32):
@@ -109,8 +109,8 @@ def test_bad_strategy_and_fraction():
 def test_derived_generators_draw_what_they_always_drew():
     # stored runs resume with these draws: a change here changes every resumed random ticket,
     # budget control and mini-batch order (values from before the generators shared a helper)
-    from lthsiren.minibatch import batch_generator
-    from lthsiren.pruning import budget_generator, prune_generator, reinit_seed
+    from lthsiren.network.pruning import budget_generator, prune_generator, reinit_seed
+    from lthsiren.training.minibatch import batch_generator
 
     def draws(gen):
         return torch.randint(0, 1000, (4,), generator=gen).tolist()

@@ -1,18 +1,18 @@
 """The ReLU path of the batched engine (TicketTrainer(activation="relu")) and the relu-ff model
-of lthsiren.model."""
+of lthsiren.network.model."""
 
 import pytest
 import torch
 
 import lthsiren as L
-from lthsiren.model import (
+from lthsiren.network.model import (
     activation,
     init_network,
     network_inputs,
     relu_init_params,
     relu_layer_sizes,
 )
-from lthsiren.ticket import mask_of, stack, unstack
+from lthsiren.network.ticket import mask_of, stack, unstack
 
 SIDE, WIDTH, DEPTH = 16, 16, 5
 

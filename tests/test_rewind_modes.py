@@ -1,5 +1,5 @@
-"""What each round starts from (lthsiren.rewinding): ``lr-rewind`` (formerly ``finetune``) keeps
-the old runs and their keys, ``continue`` fine-tunes at a constant lr/10, and ``rewind_until``
+"""What each round starts from (lthsiren.training.rewinding): ``lr-rewind`` (formerly ``finetune``)
+keeps the old runs and their keys, ``continue`` fine-tunes at a constant lr/10, and ``rewind_until``
 stops rewinding after round K; every mode resumes to exactly what an unbroken run gives."""
 
 import json
@@ -8,12 +8,12 @@ import pytest
 import torch
 
 import lthsiren as L
-from lthsiren import rewinding
 from lthsiren.cli import main
-from lthsiren.engine import TicketTrainer, cosine_lr, schedule_lr
-from lthsiren.imp import make_trainer, round_start, train_round
-from lthsiren.minibatch import for_round
-from lthsiren.plan import THETA0, THETA_LATE, TRAINED, plan_round
+from lthsiren.training import rewinding
+from lthsiren.training.engine import TicketTrainer, cosine_lr, schedule_lr
+from lthsiren.training.imp import make_trainer, round_start, train_round
+from lthsiren.training.minibatch import for_round
+from lthsiren.training.plan import THETA0, THETA_LATE, TRAINED, plan_round
 
 QUICK = dict(side=16, width=16, steps=10, rounds=4)
 

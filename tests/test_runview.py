@@ -1,6 +1,6 @@
-"""One view of a run folder (lthsiren/runview.py) for the web page and the notebooks' explorer:
-both number the rounds 0..N and say "round k of N", both number the layers from 1, and both
-read the same records, masks and pictures."""
+"""One view of a run folder (lthsiren/store/runview.py) for the web page and the notebooks'
+explorer: both number the rounds 0..N and say "round k of N", both number the layers from 1, and
+both read the same records, masks and pictures."""
 
 import re
 import shutil
@@ -10,8 +10,8 @@ import pytest
 import lthsiren as L
 from lthsiren.chapters.explorer import SparsityExplorer
 from lthsiren.errors import LthsirenError
-from lthsiren.runview import RunView
 from lthsiren.store import RunDir
+from lthsiren.store.runview import RunView
 from lthsiren.webpage import page_data, render_page
 
 

@@ -14,11 +14,12 @@ import pytest
 import torch
 
 import lthsiren as L
-from lthsiren import budget, config, settings
 from lthsiren import codecs as C
+from lthsiren import config, settings
 from lthsiren.cli import _parser, main
 from lthsiren.errors import LthsirenError
 from lthsiren.settings import Config, Rewind, setting, summary
+from lthsiren.training import budget
 
 TINY = dict(preset="tiny", side=16, width=8, steps=3, rounds=2)
 

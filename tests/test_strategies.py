@@ -6,8 +6,8 @@ import torch
 
 import lthsiren as L
 from lthsiren.errors import LthsirenError
-from lthsiren.pruning import budget_generator, budget_mask
-from lthsiren.ticket import alive_per_layer, full_mask, mask_of
+from lthsiren.network.pruning import budget_generator, budget_mask
+from lthsiren.network.ticket import alive_per_layer, full_mask, mask_of
 
 FRACTION = 0.2
 

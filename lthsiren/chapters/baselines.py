@@ -6,7 +6,7 @@ high ones very slowly (the *spectral bias* of Rahaman et al. 2019). Tancik et al
 Features Let Networks Learn High Frequency Functions in Low Dimensional Domains" (NeurIPS 2020),
 fix this by mapping the coordinates through random sinusoids first:
 ``gamma(v) = [cos(2 pi B v), sin(2 pi B v)]`` with a fixed ``B ~ N(0, sigma^2)``. A SIREN
-(:mod:`lthsiren.model`) builds sinusoids into every layer instead. This module holds:
+(:mod:`lthsiren.network.model`) builds sinusoids into every layer instead. This module holds:
 
 - :class:`ReluMLP` and :class:`FourierMLP`, sized like a SIREN (``width``, ``depth`` = number of
   Linear layers). The Fourier encoding takes the place of a first layer, so a ``FourierMLP`` with
@@ -14,12 +14,12 @@ fix this by mapping the coordinates through random sinusoids first:
   count of a depth-``depth`` SIREN; :func:`make_models` builds the three at matched size.
   ``FourierMLP(width, depth - 1, seed=s)`` holds the ``relu-ff`` spec's layers for
   ``make_config(model="relu-ff", width=width, depth=depth)`` and seed ``s``
-  (:mod:`lthsiren.architectures`), with a ``B`` of its own per seed.
+  (:mod:`lthsiren.network.architectures`), with a ``B`` of its own per seed.
 - :func:`fit`: full-batch MSE training with Adam and cosine annealing (the schedule of the
   lottery-ticket rounds), plain autograd, any ``nn.Module``, that records PSNR as it goes and
   keeps snapshots of the reconstruction at chosen steps. Seeded networks train deterministically
   on a CPU. Notebooks 01 and 02 use it; the pruning experiment uses the faster batched engine of
-  :mod:`lthsiren.engine` instead.
+  :mod:`lthsiren.training.engine` instead.
 - :func:`residual_by_frequency`: how much of the target's energy in each band of spatial
   frequency a reconstruction still gets wrong, the number behind "which frequencies are learned
   first".
@@ -36,7 +36,7 @@ from torch import nn
 from torch.nn.utils import skip_init
 
 from ..metrics import power_spectrum, psnr, radial_frequency
-from ..model import (
+from ..network.model import (
     DEFAULT_SIGMA,
     FOURIER_SEED,
     FourierFeatures,
@@ -52,14 +52,14 @@ from ..progress import bar as progress_bar
 
 class _ReluNet(nn.Module):
     """Linear layers of ``sizes`` with a ReLU after all but the last, on the coordinates or on
-    their Fourier features: an nn.Module shell, like :class:`~lthsiren.model.Siren`, built from
-    the parts the ``relu-ff`` spec (:data:`lthsiren.architectures.RELU_FF`) is made of (layer
-    sizes, nn.Linear's default bounds, the Fourier encoding) and run by the package's one forward
-    pass. The spec itself takes a Config; these classes keep their own knobs (``n_frequencies``,
-    in and out features, ``depth`` counting Linear layers). The layers are the spec's draw from
-    ``seed`` (:func:`~lthsiren.model.draw_uniform` within nn.Linear's default bounds): the very
-    numbers ``torch.manual_seed(seed)`` then ``nn.Linear`` would hold, which notebooks 01 and 02
-    were run with, without touching the global RNG."""
+    their Fourier features: an nn.Module shell, like :class:`~lthsiren.network.model.Siren`, built
+    from the parts the ``relu-ff`` spec (:data:`lthsiren.network.architectures.RELU_FF`) is made of
+    (layer sizes, nn.Linear's default bounds, the Fourier encoding) and run by the package's one
+    forward pass. The spec itself takes a Config; these classes keep their own knobs
+    (``n_frequencies``, in and out features, ``depth`` counting Linear layers). The layers are the
+    spec's draw from ``seed`` (:func:`~lthsiren.network.model.draw_uniform` within nn.Linear's
+    default bounds): the very numbers ``torch.manual_seed(seed)`` then ``nn.Linear`` would hold,
+    which notebooks 01 and 02 were run with, without touching the global RNG."""
 
     def __init__(self, sizes: list[tuple[int, int]], seed: int, encoding=None):
         super().__init__()

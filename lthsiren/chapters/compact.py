@@ -11,15 +11,15 @@ die, and a dead neuron can be removed outright:
   which we add to the next layer's bias (*folding*), and then drop the neuron.
 
 Dropping one neuron can strip another of its last weight, so :func:`compact_network` keeps the
-neurons with a path to the output (:func:`lthsiren.compaction.reaching_output`, the rule training
-and the codecs use, over the weights that are present) and then folds layer by layer from the
-input, where a fold can leave the next layer's neuron constant in turn. What is left is a smaller
-*dense* SIREN whose layers have different widths (:class:`CompactSiren`, drawn by
-:func:`lthsiren.model.forward`;
-:class:`lthsiren.model.Siren` assumes equal widths). It draws the same image as the masked network
-up to float32 rounding: folding changes the order of a few additions, nothing else. A weight counts
-as present when the mask keeps it and its value is not exactly zero (a kept zero contributes nothing
-either).
+neurons with a path to the output (:func:`lthsiren.network.compaction.reaching_output`, the rule
+training and the codecs use, over the weights that are present) and then folds layer by layer from
+the input, where a fold can leave the next layer's neuron constant in turn. What is left is a
+smaller *dense* SIREN whose layers have different widths (:class:`CompactSiren`, drawn by
+:func:`lthsiren.network.model.forward`;
+:class:`lthsiren.network.model.Siren` assumes equal widths). It draws the same image as the masked
+network up to float32 rounding: folding changes the order of a few additions, nothing else. A weight
+counts as present when the mask keeps it and its value is not exactly zero (a kept zero contributes
+nothing either).
 
 :class:`SparseSiren` keeps the network as it is and stores each layer as a
 ``torch.sparse_csr_tensor``, so that each product touches the surviving weights only (every
@@ -36,10 +36,10 @@ from dataclasses import dataclass
 import torch
 
 from ..codecs.render import render
-from ..compaction import reaching_output
-from ..model import TILE, forward
-from ..pruning import rewind
-from ..ticket import TicketParams, full_mask
+from ..network.compaction import reaching_output
+from ..network.model import TILE, forward
+from ..network.pruning import rewind
+from ..network.ticket import TicketParams, full_mask
 
 
 def _masked(params, mask) -> TicketParams:

@@ -1,7 +1,7 @@
 """What the sparsity explorer (:mod:`lthsiren.chapters.explorer`, notebooks 03 and 04) shows,
-read from a run folder: the view the web page reads too (:class:`lthsiren.runview.RunView`: the
-records, the stored reconstructions, each round's masks), plus the pictures' pixels and the error
-maps, each computed once and cached.
+read from a run folder: the view the web page reads too (:class:`lthsiren.store.runview.RunView`:
+the records, the stored reconstructions, each round's masks), plus the pictures' pixels and the
+error maps, each computed once and cached.
 
 A run holds every seed's tickets; the view shows one seed at a time (:attr:`ExplorerView.seed`,
 which the widget's seed selector sets) and keeps the records of all seeds for the curves' bands.
@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image as PILImage
 
 from ..report import COLORS
-from ..runview import RunView, pct_label
+from ..store.runview import RunView, pct_label
 
 __all__ = ["ERROR_CMAP", "ERROR_MAX", "ExplorerView", "css_color", "pct_label"]
 
@@ -37,7 +37,7 @@ def _rgb(path: Path) -> np.ndarray:
 
 
 class ExplorerView(RunView):
-    """A run folder's view (:class:`lthsiren.runview.RunView`) with the seed shown (``seed``,
+    """A run folder's view (:class:`lthsiren.store.runview.RunView`) with the seed shown (``seed``,
     which the widget's seed selector sets): the per-ticket reads default to it."""
 
     def __init__(self, run, seed: int | None = None):

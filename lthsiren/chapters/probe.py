@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..model import Siren, forward, weight_bound
+from ..network.model import Siren, forward, weight_bound
 
 
 @dataclass

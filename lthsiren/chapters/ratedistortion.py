@@ -28,7 +28,7 @@ from PIL import Image
 from .. import codecs as C
 from ..data import load_image
 from ..metrics import psnr
-from ..ticket import ticket_index
+from ..network.ticket import ticket_index
 
 QUALITIES = tuple(range(5, 100, 5))
 IMAGE_FORMATS = {

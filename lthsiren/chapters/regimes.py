@@ -18,14 +18,14 @@ from pathlib import Path
 
 import torch
 
-from ..atomic import write_text
 from ..config import Config, make_config, resolve_device
 from ..data import load_image
 from ..experiment import run_experiment
 from ..hashing import short_hash
-from ..imp import imp_rounds, initial_params
+from ..network.ticket import alive_per_layer
 from ..store import RunDir, default_root
-from ..ticket import alive_per_layer
+from ..store.atomic import write_text
+from ..training.imp import imp_rounds, initial_params
 
 # one change at a time, relative to the preset: at laptop these are width 256, lr 1e-4 with
 # 1,000 steps, and 128x128, the reference's values for each setting

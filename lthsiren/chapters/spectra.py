@@ -19,9 +19,9 @@ import torch
 
 from ..data import coordinate_grid
 from ..metrics import HFE_CUTOFF, high_band, radial_frequency
-from ..model import forward
-from ..pruning import rewind
-from ..ticket import TICKET_NAMES, mask_of, ticket_index, unstack
+from ..network.model import forward
+from ..network.pruning import rewind
+from ..network.ticket import TICKET_NAMES, mask_of, ticket_index, unstack
 
 
 @torch.no_grad()
@@ -88,8 +88,8 @@ def layer_spectra(params, side: int, omega_0: float = 30.0, cutoff: float = HFE_
 
 def masked(params, mask) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """``params`` with the weights ``mask`` removes set to 0 and nothing retrained: the direct
-    effect of a prune. The same operation as :func:`lthsiren.pruning.rewind`, applied to trained
-    weights instead of ``theta0``."""
+    effect of a prune. The same operation as :func:`lthsiren.network.pruning.rewind`, applied to
+    trained weights instead of ``theta0``."""
     return rewind(params, mask)
 
 

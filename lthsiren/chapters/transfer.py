@@ -5,9 +5,9 @@ image, with the same network, seeds and protocol (every setting of
 :meth:`lthsiren.settings.Config.training_fields`), give everything but the transferred tickets:
 image B's own winner and random ticket at every round. A transferred ticket takes image A's winning
 mask at round ``k`` and trains one round on image B exactly as B's own tickets of round ``k`` were
-trained, as round ``k``'s plan says (:func:`lthsiren.plan.plan_round`): from the same start,
-masked, with the same schedule and learning rate, on the same mini-batches (``--batch``: the same
-rows, in the same order), structure-aware as the loop is. It differs from B's own winner in its
+trained, as round ``k``'s plan says (:func:`lthsiren.training.plan.plan_round`): from the same
+start, masked, with the same schedule and learning rate, on the same mini-batches (``--batch``: the
+same rows, in the same order), structure-aware as the loop is. It differs from B's own winner in its
 mask alone, so a transfer from a run onto itself gives back that run's winners. The start is the
 seed's ``theta0`` (the same in both runs, checked: ``theta0`` depends on the seed alone) or, for
 ``step:K``, B's own ``theta_late``: the weights after K steps of B's round 0, where B's tickets
@@ -40,13 +40,13 @@ from ..config import resolve_device
 from ..data import load_image
 from ..errors import LthsirenError
 from ..hashing import short_hash
-from ..imp import make_trainer, train_tickets
 from ..metrics import psnr
-from ..plan import THETA_LATE, TRAINED, plan_round
+from ..network.pruning import rewind
+from ..network.ticket import mask_of, ticket_index, unstack
 from ..progress import bar as progress_bar
-from ..pruning import rewind
 from ..store import RunDir, default_root, write_text
-from ..ticket import mask_of, ticket_index, unstack
+from ..training.imp import make_trainer, train_tickets
+from ..training.plan import THETA_LATE, TRAINED, plan_round
 
 
 def _check_pair(run_a: RunDir, run_b: RunDir, rounds) -> None:

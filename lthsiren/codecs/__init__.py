@@ -14,7 +14,7 @@ that into bytes you can measure. Notebook 06 introduces it.
 
 ``encode(..., codec="best")`` tries every lossless codec and keeps the smallest file;
 ``"best-lossy"`` tries all of them. A run's ticket comes from
-:meth:`lthsiren.store.RunDir.ticket` and :func:`lthsiren.ticket.ticket_index`.
+:meth:`lthsiren.store.RunDir.ticket` and :func:`lthsiren.network.ticket.ticket_index`.
 """
 
 # Importing a codec module registers its codecs; the two baselines first, so they lead every list.

@@ -21,8 +21,8 @@ import zlib
 import numpy as np
 import torch
 
-from ..compaction import reaching_output
 from ..errors import LthsirenError
+from ..network.compaction import reaching_output
 from .registry import F16, F32, U8, U16, U32, Codec, Shapes, payload_limit, register_codec, split
 
 #
@@ -152,8 +152,8 @@ def _read_index_block(r: _Reader, shape: tuple[int, int], l: int) -> np.ndarray:
 
 def _reaching_output(masks: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Masks keeping only the weights on some path to the output, and per layer which neurons
-    reach the output (:func:`lthsiren.compaction.reaching_output` over the mask; every output
-    neuron does)."""
+    reach the output (:func:`lthsiren.network.compaction.reaching_output` over the mask; every
+    output neuron does)."""
     live = [r.numpy() for r in reaching_output([torch.tensor(m) for m in masks])]
     live.append(np.ones(masks[-1].shape[0], dtype=bool))
     return [m & keep[:, None] for m, keep in zip(masks, live)], live

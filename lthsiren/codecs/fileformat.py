@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from ..errors import LthsirenError
-from ..ticket import TicketParams
+from ..network.ticket import TicketParams
 from .registry import BEST, CODECS, Shapes, check_network, get_codec, payload_limit
 
 MAGIC = b"LTHSIREN"
@@ -281,7 +281,7 @@ def decode(data: bytes, source: str = "the data", siren: bool = False) -> Decode
 
 def save(path, params, mask=None, omega_0: float = 30.0, codec: str = "coo") -> int:
     """Encode one ticket into ``path`` (written atomically); returns the bytes written."""
-    from ..atomic import atomic_write
+    from ..store.atomic import atomic_write
 
     data = encode(params, mask, omega_0, codec)
     atomic_write(Path(path), lambda tmp: Path(tmp).write_bytes(data))

@@ -107,7 +107,7 @@ def check_network(params, mask) -> tuple[list, list, list]:
             raise LthsirenError(
                 f"layer {l}: expected W [out, in] and b [out] of one ticket, got shapes "
                 f"{tuple(w.shape)} and {tuple(b.shape)} (for batched tensors pick one ticket "
-                "with lthsiren.ticket.unstack)"
+                "with lthsiren.network.ticket.unstack)"
             )
         if l > 0 and w.shape[1] != weights[-1].shape[0]:
             raise LthsirenError(

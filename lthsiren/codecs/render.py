@@ -1,6 +1,6 @@
 """Using a decoded network: drawing it at any resolution, and comparing two networks bit for bit.
 
-:func:`render` goes through the package's one forward pass (:func:`lthsiren.model.forward`),
+:func:`render` goes through the package's one forward pass (:func:`lthsiren.network.model.forward`),
 tiled so that any resolution takes bounded memory. Notebook 06 draws decoded tickets with it.
 """
 
@@ -11,9 +11,9 @@ import torch
 
 from ..data import coordinate_grid
 from ..errors import LthsirenError
-from ..model import TILE, forward
+from ..network.model import TILE, forward
+from ..network.ticket import TicketParams
 from ..settings import MAX_SIDE, finite, whole
-from ..ticket import TicketParams
 from .registry import F32, as_array
 
 MAX_RENDER_SIDE = MAX_SIDE  # as --side: 4096^2 pixels take ~0.5 GB to draw

@@ -12,7 +12,7 @@
 
 Every file is written to a temporary name and renamed into place (atomic on POSIX), and a
 round counts as complete only once its records are in ``records.jsonl``, which is written last.
-A rerun of the same config resumes after the last complete round (:mod:`lthsiren.repair` keeps
+A rerun of the same config resumes after the last complete round (:mod:`lthsiren.store.repair` keeps
 every intact round of a damaged folder). Tensors are saved with ``torch.save`` as plain dicts of
 tensors and loaded with ``weights_only=True``. Files that load but hold the wrong shape of data
 (JSON of another layout, tensors that do not fit the settings) count as damaged too.
@@ -27,11 +27,11 @@ from pathlib import Path
 
 import torch
 
+from ..config import Config, check
+from ..errors import DamagedFile, LthsirenError
+from ..network.ticket import BatchedParams, Mask, TicketParams, mask_of, unstack
 from .atomic import atomic_write, write_png, write_tensors, write_text  # noqa: F401
-from .config import Config, check
-from .errors import DamagedFile, LthsirenError
 from .lock import LOCK_NAME
-from .ticket import BatchedParams, Mask, TicketParams, mask_of, unstack
 
 
 def default_root() -> Path:
@@ -107,7 +107,7 @@ class RunDir:
         return (self.path / "config.json").exists()
 
     def clear(self) -> None:
-        """Remove everything in the folder but its lock (:mod:`lthsiren.lock`)."""
+        """Remove everything in the folder but its lock (:mod:`lthsiren.store.lock`)."""
         self._config = None
         if not self.path.is_dir():
             return
@@ -228,7 +228,7 @@ class RunDir:
 
     def ticket(self, k: int, t: int) -> tuple[TicketParams, Mask]:
         """(trained weights, mask) of ticket ``t`` (an index into ``cfg.tickets()``, see
-        :func:`lthsiren.ticket.ticket_index`) in round ``k``: what a codec stores."""
+        :func:`lthsiren.network.ticket.ticket_index`) in round ``k``: what a codec stores."""
         masks, trained = self.round_state(k)
         return unstack(trained, t), mask_of(masks, t)
 

@@ -3,14 +3,14 @@ tickets at once, and nothing else: no files, no progress bars.
 
 One round is four plain steps, each a function here: **rewind** (:func:`round_start`: every survivor
 back to its step-0 value, or to step K of round 0, or not at all, as the round's plan says,
-:func:`lthsiren.plan.plan_round`), **train** (:func:`train_round`, on the batched engine
-:class:`lthsiren.engine.TicketTrainer`, with the plan's schedule and mini-batches), **score**
-(:func:`score`: PSNR, HFE and the alive count of every ticket) and **prune** (:func:`next_masks`:
-each ticket removes 20% of its alive weights by its own strategy). :func:`imp_rounds` chains them
-and yields one :class:`RoundResult` per round, so a notebook can drive the loop itself;
-:func:`lthsiren.experiment.run_experiment` keeps the results store, resume and progress around it.
-Round 0 trains the dense net. Each (strategy, seed) pair is one ticket; tickets of the same seed
-share ``theta0``. Notebook 03 runs this loop.
+:func:`lthsiren.training.plan.plan_round`), **train** (:func:`train_round`, on the batched engine
+:class:`lthsiren.training.engine.TicketTrainer`, with the plan's schedule and mini-batches),
+**score** (:func:`score`: PSNR, HFE and the alive count of every ticket) and **prune**
+(:func:`next_masks`: each ticket removes 20% of its alive weights by its own strategy).
+:func:`imp_rounds` chains them and yields one :class:`RoundResult` per round, so a notebook can
+drive the loop itself; :func:`lthsiren.experiment.run_experiment` keeps the results store, resume
+and progress around it. Round 0 trains the dense net. Each (strategy, seed) pair is one ticket;
+tickets of the same seed share ``theta0``. Notebook 03 runs this loop.
 """
 
 from __future__ import annotations
@@ -21,12 +21,10 @@ from dataclasses import dataclass
 
 import torch
 
-from .architectures import activation, forward_scale, init_network, network_inputs
-from .compaction import is_whole, live_neurons, narrow, widen
-from .engine import TicketTrainer
-from .metrics import hfe, psnr
-from .plan import RoundPlan, plan_round
-from .pruning import (
+from ..metrics import hfe, psnr
+from ..network.architectures import activation, forward_scale, init_network, network_inputs
+from ..network.compaction import is_whole, live_neurons, narrow, widen
+from ..network.pruning import (
     budget_generator,
     budget_mask,
     prune_generator,
@@ -34,7 +32,7 @@ from .pruning import (
     reinit_start,
     rewind,
 )
-from .ticket import (
+from ..network.ticket import (
     FOLLOWERS,
     TICKET_NAMES,
     BatchedParams,
@@ -48,6 +46,8 @@ from .ticket import (
     unstack,
     weights_of,
 )
+from .engine import TicketTrainer
+from .plan import RoundPlan, plan_round
 
 
 def initial_params(cfg) -> BatchedParams:
@@ -86,7 +86,8 @@ def next_masks(cfg, trained: BatchedParams, masks: Mask, round_index: int) -> Ma
 def round_start(cfg, k: int, masks: Mask, theta0, theta_late=None, trained=None) -> BatchedParams:
     """Where every ticket starts round ``k``: the weights its plan names (``theta0``, the
     ``theta_late`` of a ``step:K`` run, or the previous round's ``trained`` weights;
-    :func:`lthsiren.plan.plan_round`), masked, and each ``reinit`` ticket's survivors re-drawn."""
+    :func:`lthsiren.training.plan.plan_round`), masked, and each ``reinit`` ticket's survivors
+    re-drawn."""
     base = plan_round(cfg, k).start_weights(theta0, theta_late, trained)
     device = masks[0].device
     start = rewind([(w.to(device), b.to(device)) for w, b in base], masks)
@@ -127,7 +128,7 @@ def score(cfg, k: int, masks: Mask, recon: torch.Tensor, target, seconds: float)
 
 def make_trainer(cfg, target, device: torch.device) -> TicketTrainer:
     """The batched engine for ``cfg``'s network on ``target``, on ``device``."""
-    from .data import coordinate_grid
+    from ..data import coordinate_grid
 
     inputs = network_inputs(cfg, coordinate_grid(cfg.side).to(device))
     scale = forward_scale(cfg)
@@ -153,7 +154,7 @@ def train_tickets(
     ``plan`` says: (trained weights, the weights after the plan's snapshot step or None).
 
     ``structure_aware`` trains each ticket narrowed to the neurons that still reach the output
-    (:mod:`lthsiren.compaction`); the results equal dense training up to float rounding.
+    (:mod:`lthsiren.network.compaction`); the results equal dense training up to float rounding.
     """
     keeps = [live_neurons(m) if structure_aware else None for m in masks]
     narrowed = [
@@ -190,8 +191,8 @@ def train_round(
     on_step: Callable[[int], None] | None = None,
 ) -> tuple[BatchedParams, torch.Tensor, BatchedParams | None]:
     """Train every ticket one round from ``start`` under ``masks`` as round ``k``'s plan says
-    (:func:`lthsiren.plan.plan_round`): (trained weights, reconstructions ``[T, N, C]``, the
-    weights after the plan's snapshot step, i.e. ``theta_late`` in round 0 of a ``step:K`` run,
+    (:func:`lthsiren.training.plan.plan_round`): (trained weights, reconstructions ``[T, N, C]``,
+    the weights after the plan's snapshot step, i.e. ``theta_late`` in round 0 of a ``step:K`` run,
     or None).
 
     ``structure_aware`` trains each seed's round 0 once and each ticket narrowed

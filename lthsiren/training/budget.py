@@ -22,9 +22,9 @@ import os
 
 import torch
 
-from .architectures import architecture
-from .errors import LthsirenError
-from .settings import Config
+from ..errors import LthsirenError
+from ..network.architectures import architecture
+from ..settings import Config
 
 PARAM_COPIES = 16
 

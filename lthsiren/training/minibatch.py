@@ -37,7 +37,7 @@ BATCH_SEED_OFFSET = 4_000_037  # apart from the pruning module's offsets
 def batch_generator(seed: int, round_index: int) -> torch.Generator:
     """The generator of round ``round_index``'s pixel permutations: a function of (seed, round)
     only, so a resumed run shuffles as an uninterrupted one."""
-    from .seeds import derived_generator
+    from ..seeds import derived_generator
 
     return derived_generator(BATCH_SEED_OFFSET, seed, round_index)
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import torch
 
-from .errors import LthsirenError, no_complete_round
-from .report import TICKET_ORDER
-from .store import RunDir, complete_round_records
-from .ticket import alive_per_layer, mask_of, ticket_index
+from ..errors import LthsirenError, no_complete_round
+from ..network.ticket import alive_per_layer, mask_of, ticket_index
+from ..report import TICKET_ORDER
+from .rundir import RunDir, complete_round_records
 
 
 def pct_label(p: float) -> str:

@@ -13,9 +13,9 @@ A neuron with no alive *input* is not dead: it outputs the constant ``sin(omega_
 outgoing weights and bias still train, so it stays. Nothing here changes a mask or a stored
 weight: :func:`narrow` gathers each ticket's live part before a round, :func:`widen` scatters the
 trained values back into the full layout, where the dropped weights keep their start values, as
-dense training would have left them. Used by :func:`lthsiren.imp.imp_rounds`; tested against
-dense training in tests/test_compaction.py. :func:`reaching_output` is the one rule for which
-neurons reach the output: the lossy codecs (:mod:`lthsiren.codecs.csr`) and
+dense training would have left them. Used by :func:`lthsiren.training.imp.imp_rounds`; tested
+against dense training in tests/test_compaction.py. :func:`reaching_output` is the one rule for
+which neurons reach the output: the lossy codecs (:mod:`lthsiren.codecs.csr`) and
 :func:`lthsiren.chapters.compact.compact_network` use it too.
 """
 

@@ -1,6 +1,6 @@
-"""The batched engine's memory (:class:`lthsiren.engine.TicketTrainer`): one flat vector each for
-the parameters, gradients, Adam's two moments and the masks of all tickets, each ticket's layers
-as named views into them (:class:`TicketViews`), and Adam's update on the flat vectors.
+"""The batched engine's memory (:class:`lthsiren.training.engine.TicketTrainer`): one flat vector
+each for the parameters, gradients, Adam's two moments and the masks of all tickets, each ticket's
+layers as named views into them (:class:`TicketViews`), and Adam's update on the flat vectors.
 
 One flat vector per quantity makes the optimizer a handful of vector ops per step, whatever the
 number of tickets and layers; a mask multiplies the whole gradient vector at once.

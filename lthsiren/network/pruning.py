@@ -3,10 +3,10 @@ Carbin, "The Lottery Ticket Hypothesis" (ICLR 2019), iterative magnitude pruning
 rewinding to step 0.
 
 Each round removes a fraction of the weights that are still *alive*, ranked globally across
-layers, so already-pruned zeros never enter the ranking. Three strategies (:mod:`lthsiren.ticket`
-names them): ``smallest`` (IMP: the winning ticket), ``random`` (the control), ``largest``
-("anti-IMP": the losing ticket). ``torch.nn.utils.prune`` has no "largest" method; here every
-strategy computes its mask by hand. Notebook 03 walks through one round.
+layers, so already-pruned zeros never enter the ranking. Three strategies
+(:mod:`lthsiren.network.ticket` names them): ``smallest`` (IMP: the winning ticket), ``random`` (the
+control), ``largest`` ("anti-IMP": the losing ticket). ``torch.nn.utils.prune`` has no "largest"
+method; here every strategy computes its mask by hand. Notebook 03 walks through one round.
 
 The controls that ask whether a winning ticket's initial values matter, or only its mask
 (SPEC claim 4; notebook 07):
@@ -16,16 +16,17 @@ The controls that ask whether a winning ticket's initial values matter, or only 
   distribution instead of being rewound to ``theta0``. Each (seed, round) has its own draw, a
   function of those two numbers only, so a resumed run draws the same weights.
 - **Late rewinding** (Frankle et al., ICML 2020): survivors go back to their values after K steps
-  of round 0 rather than step 0: ``Config(rewind="step:K")``, handled by :mod:`lthsiren.imp`.
+  of round 0 rather than step 0: ``Config(rewind="step:K")``, handled by
+  :mod:`lthsiren.training.imp`.
 """
 
 from __future__ import annotations
 
 import torch
 
-from .errors import LthsirenError
+from ..errors import LthsirenError
+from ..seeds import derived_generator, derived_seed
 from .model import init_network
-from .seeds import derived_generator, derived_seed
 from .ticket import SCOPED_STRATEGIES, STRATEGIES, Mask, TicketParams
 
 REINIT_SEED_OFFSET = 2_000_003

@@ -17,13 +17,13 @@ is drawn once from a fixed seed (shared by every ticket and seed, neither traine
 the layers take nn.Linear's default init from the ticket's seed. Notebooks 02 and 08 use it.
 
 This module holds their parts (layer sizes, init bounds, the one uniform draw, the Fourier
-encoding, the forward pass); :mod:`lthsiren.architectures` assembles each network from them as
-one registered spec, which is what a ``Config``'s ``model`` names.
+encoding, the forward pass); :mod:`lthsiren.network.architectures` assembles each network from them
+as one registered spec, which is what a ``Config``'s ``model`` names.
 
 Parameters are kept in nn.Linear layout (``W`` is ``[out, in]``) everywhere in the package, so a
-mask, a state dict and the batched engine (:mod:`lthsiren.engine`) all line up. :func:`forward`
-is the only forward pass of the package outside the engine's fused training path (which the
-tests check against it).
+mask, a state dict and the batched engine (:mod:`lthsiren.training.engine`) all line up.
+:func:`forward` is the only forward pass of the package outside the engine's fused training path
+(which the tests check against it).
 """
 
 from __future__ import annotations
@@ -263,7 +263,7 @@ def relu_init_params(width: int, depth: int, seed: int = 0):
 
 # -- what a Config asks for ---------------------------------------------------------------------
 # These helpers (and MODELS, the registered names) live with the registry in
-# lthsiren.architectures, which builds on this module; importing them from here still works.
+# lthsiren.network.architectures, which builds on this module; importing them from here still works.
 _CONFIG_HELPERS = (
     "MODELS",
     "activation",

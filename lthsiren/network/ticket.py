@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import torch
 
-from .errors import LthsirenError
+from ..errors import LthsirenError
 
 # the strategy names live with the settings, which check them (lthsiren.settings)
-from .settings import ALL_STRATEGIES, FOLLOWERS, SCOPED_STRATEGIES, STRATEGIES  # noqa: F401
+from ..settings import ALL_STRATEGIES, FOLLOWERS, SCOPED_STRATEGIES, STRATEGIES  # noqa: F401
 
 # One ticket's parameters, and the same with a leading ticket dimension T.
 TicketParams = list[tuple[torch.Tensor, torch.Tensor]]  # [(W [out, in], b [out]), ...]

@@ -1,10 +1,10 @@
 """What round ``k`` of an experiment starts from and how it trains, decided in one place.
 
 :func:`plan_round` reads the settings (``rewind``, ``rewind_until``, ``lr``, ``steps``,
-``batch``; :mod:`lthsiren.rewinding` says what each rewind mode means) and returns a
+``batch``; :mod:`lthsiren.training.rewinding` says what each rewind mode means) and returns a
 :class:`RoundPlan`. Everything that trains a round asks it: the IMP loop
-(:func:`lthsiren.imp.round_start`, :func:`lthsiren.imp.train_round`,
-:func:`lthsiren.imp.imp_rounds`), resume (:mod:`lthsiren.experiment`) and ticket transfer
+(:func:`lthsiren.training.imp.round_start`, :func:`lthsiren.training.imp.train_round`,
+:func:`lthsiren.training.imp.imp_rounds`), resume (:mod:`lthsiren.experiment`) and ticket transfer
 (:mod:`lthsiren.chapters.transfer`), so a ticket trained outside the loop trains exactly as the
 loop's own tickets of that round did.
 

@@ -20,7 +20,7 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import Interrupted, LthsirenError, cannot_write
+from ..errors import Interrupted, LthsirenError, cannot_write
 
 try:
     import fcntl

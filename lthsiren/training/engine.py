@@ -2,10 +2,11 @@
 
 Every ticket of an experiment (several strategies x several seeds) is a SIREN with its own
 weights and mask, trained side by side by one :class:`TicketTrainer`. Parameters, gradients,
-Adam's moments and masks of all tickets each live in one flat buffer (:mod:`lthsiren.buffers`),
-so the optimizer is a handful of vector ops per step whatever the number of tickets and layers;
-each ticket's layers are named views into those buffers. The matmuls are one ``torch.mm`` (or
-``addmm``) per ticket and layer, not one batched kernel for all tickets (see ``_allocate``).
+Adam's moments and masks of all tickets each live in one flat buffer
+(:mod:`lthsiren.training.buffers`), so the optimizer is a handful of vector ops per step whatever
+the number of tickets and layers; each ticket's layers are named views into those buffers. The
+matmuls are one ``torch.mm`` (or ``addmm``) per ticket and layer, not one batched kernel for all
+tickets (see ``_allocate``).
 
 Forward and backward are written out by hand instead of going through autograd, because on a
 CPU the matmuls are not the slow part: the sine, its derivative, temporaries and per-op overhead
@@ -13,7 +14,7 @@ are. Written by hand, each sine layer costs one ``sin``, one ``cos`` (kept for t
 pass) and one multiply; omega_0 rides along as the GEMMs' ``alpha``.
 
 The same engine trains a ReLU MLP (``activation="relu"``): then the inputs are whatever encoding
-the caller passes (Fourier features, :mod:`lthsiren.model`), there is no omega_0, and the
+the caller passes (Fourier features, :mod:`lthsiren.network.model`), there is no omega_0, and the
 buffer that keeps ``cos`` for a sine layer keeps the ReLU's 0/1 derivative instead. Notebook 08
 prunes that network.
 
@@ -24,10 +25,10 @@ so it stays exactly 0 without an extra pass over the weights (tests/test_engine.
 The optimizer is Adam (torch's update rule), fresh each round, with cosine annealing from ``lr``
 to 0 over the round's steps (as ``torch.optim.lr_scheduler.CosineAnnealingLR``) or a constant
 rate; the loss is the per-ticket mean squared error over all pixels and channels, or over one
-mini-batch's pixels (:mod:`lthsiren.minibatch`). Notebook 03 introduces the training round.
+mini-batch's pixels (:mod:`lthsiren.training.minibatch`). Notebook 03 introduces the training round.
 
-This fused path is the package's only forward pass besides :func:`lthsiren.model.forward`, and
-the tests hold the two to the same outputs.
+This fused path is the package's only forward pass besides :func:`lthsiren.network.model.forward`,
+and the tests hold the two to the same outputs.
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ from contextlib import contextmanager
 
 import torch
 
+from ..network.ticket import BatchedParams, Mask, TicketParams, mask_of, stack, unstack
 from .budget import tile_rows
 from .buffers import TicketViews, adam_update, flat_size, ticket_views
 from .minibatch import MiniBatches, epoch_rows
-from .ticket import BatchedParams, Mask, TicketParams, mask_of, stack, unstack
 
 
 def cosine_lr(lr: float, step: int, steps: int) -> float:
@@ -62,8 +63,8 @@ class TicketTrainer:
     :meth:`fit` takes batched parameters and masks (a leading ticket dimension T, every ticket
     the same shape); :meth:`fit_tickets` takes one ``[(W, b), ...]`` per ticket, and there each
     ticket may have layers of its own widths (a ticket compacted to the neurons that still reach
-    the output, :mod:`lthsiren.compaction`). The trainer owns its buffers; call either once per
-    round (it starts a fresh Adam each time, as the protocol asks).
+    the output, :mod:`lthsiren.network.compaction`). The trainer owns its buffers; call either once
+    per round (it starts a fresh Adam each time, as the protocol asks).
     """
 
     betas = (0.9, 0.999)
@@ -78,7 +79,7 @@ class TicketTrainer:
         activation: str = "sine",
     ):
         # Pixels go through in tiles whose gradients add up to the full-batch gradient
-        # (:func:`lthsiren.budget.tile_rows`; ``tile`` fixes the rows per tile).
+        # (:func:`lthsiren.training.budget.tile_rows`; ``tile`` fixes the rows per tile).
         if activation not in ("sine", "relu"):
             raise ValueError(f"activation must be 'sine' or 'relu', got {activation!r}")
         self.tile = tile

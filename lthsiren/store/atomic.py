@@ -20,8 +20,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .errors import LthsirenError, cannot_write
-from .metrics import to_unit
+from ..errors import LthsirenError, cannot_write
+from ..metrics import to_unit
 
 _KINDS = {
     stat.S_IFCHR: "a character device",

@@ -3,19 +3,19 @@
 An :class:`Architecture` says everything the rest of the package asks about a network: its
 Linear layers' sizes, its fresh parameters for a seed, what its first layer sees (the
 coordinates, or a fixed Fourier encoding of them), its activation and the scale of its hidden
-pre-activations (what :func:`lthsiren.model.forward` and the batched engine apply), and the
+pre-activations (what :func:`lthsiren.network.model.forward` and the batched engine apply), and the
 settings it cannot work with. Everything that builds, sizes, checks or trains a network goes
 through :func:`architecture` (``cfg.model``) rather than testing the name.
 
 Two are registered: ``siren`` (the paper's network) and ``relu-ff`` (a ReLU MLP on Fourier
-features, the comparison of notebooks 02 and 08); :mod:`lthsiren.model` describes both. A new
-network is a subclass (or instance) plus one :func:`register` call: ``make_config(model=...)``
+features, the comparison of notebooks 02 and 08); :mod:`lthsiren.network.model` describes both. A
+new network is a subclass (or instance) plus one :func:`register` call: ``make_config(model=...)``
 accepts it and ``run_experiment`` trains it, provided its activation is one the engine knows
 (``sine`` or ``relu``). tests/test_architectures.py registers a toy one end to end.
 
 The cfg-level helpers :func:`init_network`, :func:`encoding_of`, :func:`network_inputs`,
 :func:`activation` and :func:`forward_scale` are one-line lookups of ``cfg``'s spec; they can
-also be imported from :mod:`lthsiren.model`, where they used to live.
+also be imported from :mod:`lthsiren.network.model`, where they used to live.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .errors import LthsirenError
+from ..errors import LthsirenError
 from .model import (
     FOURIER_SEED,
     draw_uniform,
@@ -46,8 +46,8 @@ Params = list[tuple[torch.Tensor, torch.Tensor]]
 class Architecture(ABC):
     """A network of ``cfg``'s size. Its methods read only the network fields of a Config
     (``width``, ``depth``, ``omega_0``, ``ff_sigma``). ``siren_layout``: its parameters are a
-    plain SIREN's (sine layers on raw coordinates), so :class:`lthsiren.model.Siren`, the codecs
-    and :mod:`lthsiren.interop` can hold them."""
+    plain SIREN's (sine layers on raw coordinates), so :class:`lthsiren.network.model.Siren`, the
+    codecs and :mod:`lthsiren.interop` can hold them."""
 
     name: str
     activation: str
@@ -63,7 +63,7 @@ class Architecture(ABC):
 
     def init(self, cfg, seed: int) -> Params:
         """Fresh ``[(W, b), ...]`` drawn with ``seed`` within :meth:`init_bounds`
-        (:func:`lthsiren.model.draw_uniform`)."""
+        (:func:`lthsiren.network.model.draw_uniform`)."""
         return draw_uniform(self.layer_sizes(cfg), self.init_bounds(cfg), seed)
 
     def encoding(self, cfg) -> torch.Tensor | None:
@@ -104,7 +104,8 @@ class SirenArchitecture(Architecture):
 class ReluFourierArchitecture(Architecture):
     """A ReLU MLP on ``width // 2`` Fourier features of scale ``ff_sigma``: the encoding takes
     the SIREN's first layer's place, so ``depth`` counts it and the MLP has ``depth - 1`` Linear
-    layers. ``B`` comes from :data:`~lthsiren.model.FOURIER_SEED`, the same for every seed."""
+    layers. ``B`` comes from :data:`~lthsiren.network.model.FOURIER_SEED`, the same for every
+    seed."""
 
     name: str = "relu-ff"
     activation: str = "relu"
@@ -197,7 +198,7 @@ def forward_scale(cfg) -> float:
 
 
 def __getattr__(name: str):
-    # MODELS, the registered names, read when asked for (lthsiren.model.MODELS is this)
+    # MODELS, the registered names, read when asked for (lthsiren.network.model.MODELS is this)
     if name == "MODELS":
         return tuple(ARCHITECTURES)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,9 +12,9 @@ for starting over.
 
 from __future__ import annotations
 
-from .errors import DamagedFile, LthsirenError
-from .imp import initial_params
-from .store import complete_round_records
+from ..errors import DamagedFile, LthsirenError
+from ..training.imp import initial_params
+from .rundir import complete_round_records
 
 
 def _shapes(params) -> list[tuple]:

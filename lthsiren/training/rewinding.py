@@ -1,6 +1,6 @@
 """Where each round of iterative magnitude pruning starts, and at what learning rate: the
 ``rewind`` and ``rewind_until`` settings, what they mean and how they are checked
-(:func:`lthsiren.plan.plan_round` turns them into each round's plan).
+(:func:`lthsiren.training.plan.plan_round` turns them into each round's plan).
 
 ``rewind`` says what the survivors of a pruned round start from:
 
@@ -15,10 +15,10 @@
   lr/10.
 
 Round 0 trains the dense net from ``theta0`` with the cosine schedule under every mode, and every
-round starts a fresh Adam (:class:`lthsiren.engine.TicketTrainer`). ``rewind_until=K`` (default
-None: always as ``rewind`` says) limits the rewinding to rounds ``k <= K``: every later round
-starts from the previous round's trained weights, masked, with the full cosine schedule, as the
-reference implementation did when it resumed a run by reloading its trained weights.
+round starts a fresh Adam (:class:`lthsiren.training.engine.TicketTrainer`). ``rewind_until=K``
+(default None: always as ``rewind`` says) limits the rewinding to rounds ``k <= K``: every later
+round starts from the previous round's trained weights, masked, with the full cosine schedule, as
+the reference implementation did when it resumed a run by reloading its trained weights.
 
 The names and the check live with the settings (:func:`lthsiren.settings.parse_rewind`, which a
 Config runs when it is built and keeps as ``cfg.rewinding``); they are re-exported here.
@@ -26,7 +26,7 @@ Config runs when it is built and keeps as ``cfg.rewinding``); they are re-export
 
 from __future__ import annotations
 
-from .settings import ALIASES, CARRY_ON, KEY_NAMES, Rewind, parse_rewind  # noqa: F401
+from ..settings import ALIASES, CARRY_ON, KEY_NAMES, Rewind, parse_rewind  # noqa: F401
 
 # The constant learning rate of ``continue`` rounds, as a share of ``lr``.
 CONTINUE_LR_FACTOR = 0.1
