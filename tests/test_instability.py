@@ -8,7 +8,6 @@ import pytest
 import torch
 
 import lthsiren as L
-from lthsiren.architectures import init_network
 from lthsiren.chapters.instability import (
     instabilities,
     instability,
@@ -17,9 +16,10 @@ from lthsiren.chapters.instability import (
     ticket_start,
     train_copies,
 )
-from lthsiren.imp import make_trainer
-from lthsiren.pruning import prune_step
-from lthsiren.ticket import full_mask, unstack
+from lthsiren.network.architectures import init_network
+from lthsiren.network.pruning import prune_step
+from lthsiren.network.ticket import full_mask, unstack
+from lthsiren.training.imp import make_trainer
 
 SIDE = 16
 

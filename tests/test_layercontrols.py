@@ -16,8 +16,8 @@ from lthsiren.chapters.layercontrols import (
     run_layer_controls,
 )
 from lthsiren.chapters.spectra import layer_spectra, masked
-from lthsiren.pruning import prune_step
-from lthsiren.ticket import full_mask
+from lthsiren.network.pruning import prune_step
+from lthsiren.network.ticket import full_mask
 
 SIDE = 16
 

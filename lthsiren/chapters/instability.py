@@ -17,10 +17,11 @@ point of the path carries the ticket's mask (both copies keep it, so pruned weig
 along the line).
 
 Only the order of the pixels differs between the copies: each draws its epochs' permutations
-from its own generator (:func:`lthsiren.minibatch.batch_generator` of an "order" number and the
-round), and everything else is the round's own plan (:func:`lthsiren.plan.plan_round`) on the
-package's trainer (:func:`lthsiren.imp.train_tickets`). With full batch there is no order: the
-two copies are the same network and the barrier is exactly 0. Order ``cfg.seeds[0]`` draws the
+from its own generator (:func:`lthsiren.training.minibatch.batch_generator` of an "order"
+number and the round), and everything else is the round's own plan
+(:func:`lthsiren.training.plan.plan_round`) on the package's trainer
+(:func:`lthsiren.training.imp.train_tickets`). With full batch there is no order: the two copies
+are the same network and the barrier is exactly 0. Order ``cfg.seeds[0]`` draws the
 very batches the run itself trained round ``k`` on.
 """
 
@@ -31,13 +32,13 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from ..engine import TicketTrainer
-from ..imp import make_trainer, round_start, train_tickets
 from ..metrics import psnr
-from ..minibatch import MiniBatches, batch_generator
-from ..plan import THETA_LATE, TRAINED, plan_round
-from ..pruning import rewind
-from ..ticket import Mask, TicketParams, mask_of, stack, ticket_index, unstack
+from ..network.pruning import rewind
+from ..network.ticket import Mask, TicketParams, mask_of, stack, ticket_index, unstack
+from ..training.engine import TicketTrainer
+from ..training.imp import make_trainer, round_start, train_tickets
+from ..training.minibatch import MiniBatches, batch_generator
+from ..training.plan import THETA_LATE, TRAINED, plan_round
 
 
 @dataclass(frozen=True)

@@ -37,10 +37,10 @@ import torch
 
 from ..data import coordinate_grid
 from ..metrics import HFE_CUTOFF
-from ..model import forward
-from ..pruning import prune_step
+from ..network.model import forward
+from ..network.pruning import prune_step
+from ..network.ticket import Mask, TicketParams, mask_of, ticket_index, unstack
 from ..seeds import derived_generator
-from ..ticket import Mask, TicketParams, mask_of, ticket_index, unstack
 from .spectra import high_share, layer_spectra, masked, power_spectrum
 
 CONTROLS = ("largest", "smallest", "random-normed", "scaled")
