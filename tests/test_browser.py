@@ -173,6 +173,14 @@ def _run_notebook(page, base: str, token: str, name: str):
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
     _accept_dialog(page, 3_000)
     page.locator(".lthsiren-psnr").first.wait_for(timeout=300_000)
+    # Let "run all" finish: while later cells still train, the kernel answers the widget's
+    # events only between them, and a slider would seem dead. A cell that is queued or running
+    # shows "[*]" as its prompt.
+    page.wait_for_function(
+        "() => ![...document.querySelectorAll('.jp-InputArea-prompt')]"
+        ".some(e => e.textContent.includes('*'))",
+        timeout=600_000,
+    )
     explorer = page.locator(".lthsiren-explorer").first
     explorer.scroll_into_view_if_needed()
     assert page.locator("text=Error displaying widget").count() == 0
