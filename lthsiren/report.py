@@ -1,6 +1,6 @@
-"""Turning a run's records into what people read: the SPEC-style table and a summary figure
+"""Turning a run's records into what people read: the write-up-style table and a summary figure
 (PSNR against remaining weights on a log axis, and reconstructions at chosen rounds).
-Notebooks 03 and 04 show both."""
+The IMP chapter and the anti-IMP chapter show both."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def summary_rows(records: list[dict], key: str = "psnr") -> list[dict]:
 
 
 def format_table(records: list[dict], rounds=None, key: str = "psnr") -> str:
-    """The SPEC-style table as text (PSNR in dB; mean over seeds, with +-sd when several)."""
+    """The write-up-style table as text (PSNR in dB; mean over seeds, with +-sd when several)."""
     rows = summary_rows(records, key)
     if rounds is not None:
         rows = [r for r in rows if r["round"] in set(rounds)]
@@ -188,7 +188,8 @@ def series_by_round(records: list[dict], key: str = "psnr") -> dict[int, list[fl
 def plot_series(series: dict, ax=None, key: str = "psnr", colors: dict | None = None, styles=None):
     """Several curves against remaining weights (log x axis), each the mean over seeds with a
     min-max band: ``series`` maps a label to the records of one ticket (one per seed and round).
-    Used where the curves come from different runs (notebooks 07 and 08)."""
+    Used where the curves come from different runs (the open-questions chapter and the
+    ReLU-and-transfer chapter)."""
     import matplotlib.pyplot as plt
 
     ax = ax or plt.gca()
