@@ -95,8 +95,10 @@ def _plot_mean_band(ax, x, vals: list[list[float]], style: str, color, label: st
         )
 
 
-def _remaining_axes(ax, key: str) -> None:
-    """Log x axis of weights remaining, densest on the left; y labelled by ``key``."""
+def remaining_axis(ax, key: str = "psnr") -> None:
+    """Log x axis of weights remaining, densest on the left, ticks as plain numbers (100, 10, 1,
+    never 10^2); y labelled by ``key``. Every sparsity plot of the series uses it, so they read
+    alike."""
     from matplotlib.ticker import FuncFormatter
 
     ax.set_xscale("log")
@@ -131,7 +133,7 @@ def plot_psnr(records: list[dict], ax=None, key: str = "psnr", marker_round: int
                 mfc="none",
                 mec="black",
             )
-    _remaining_axes(ax, key)
+    remaining_axis(ax, key)
     ax.legend()
     return ax
 
@@ -200,13 +202,14 @@ def plot_series(series: dict, ax=None, key: str = "psnr", colors: dict | None = 
         x = np.array([100.0 * rem[k] for k in ks])
         color = (colors or {}).get(label, f"C{i}")
         _plot_mean_band(ax, x, [by[k] for k in ks], (styles or {}).get(label, "o-"), color, label)
-    _remaining_axes(ax, key)
+    remaining_axis(ax, key)
     ax.legend(fontsize=8)
     return ax
 
 
 def series_table(series: dict, rounds, key: str = "psnr") -> str:
-    """Mean ± standard deviation over seeds of each series at ``rounds``, as text.
+    """Mean ± standard deviation over seeds of each series at ``rounds``, as text (a series with
+    one seed shows its value alone).
 
     Series from different runs need not have the same weights left at a round (a per-layer rule
     rounds each layer's count on its own; a control may prune another fraction). Where every
@@ -227,8 +230,9 @@ def series_table(series: dict, rounds, key: str = "psnr") -> str:
             if not vals:
                 cells.append(f"{'':>{width}}")
                 continue
-            sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
-            cell = f"{statistics.fmean(vals):.2f}±{sd:.2f}"
+            cell = f"{statistics.fmean(vals):.2f}"
+            if len(vals) > 1:  # one seed has no spread: no "±0.00"
+                cell += f"±{statistics.stdev(vals):.2f}"
             if not shared:
                 cell += f" ({100.0 * rem[s][k]:.1f}%)"
             cells.append(f"{cell:>{width}}")
