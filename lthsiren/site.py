@@ -115,7 +115,14 @@ def _explorer_finder(pages: dict[str, dict], notebook: str):
 
 
 def _build(repo: Path, site: Path, source: str | None) -> int:
-    import nbformat
+    try:
+        import mistune  # noqa: F401
+        import nbconvert  # noqa: F401
+        import nbformat
+    except ImportError as e:
+        raise LthsirenError(
+            f"'lthsiren site' needs nbconvert and mistune ({e}): pip install -e '.[site]'"
+        ) from None
 
     notebooks = series_notebooks(repo)
     if not notebooks:
