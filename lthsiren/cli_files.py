@@ -1,5 +1,6 @@
 """The two file subcommands of :mod:`lthsiren.cli`: ``lthsiren export`` writes one ticket of a run
-to a self-describing network file (:mod:`lthsiren.codecs`, notebook 06) and ``lthsiren render``
+to a self-describing network file (:mod:`lthsiren.codecs`, the compression chapter) and ``lthsiren
+render``
 draws such a file at any resolution. Mistakes end as an :class:`LthsirenError`, which the CLI
 prints as one line with exit status 2."""
 

@@ -8,7 +8,8 @@ settings themselves: the architecture, the device, the memory and the time the r
   pruning to 64% costs it nothing, and the random ticket ties the winner there (seed 0 measured
   38.4 dB winner vs 39.4 dB random); at 48 the winner leads at 64% for seeds 0, 1 and 2.
 - ``laptop``: 64x64, width 128, 300 steps/round, lr 1e-3: a few minutes on 2 cores.
-- ``blog``: exactly the SPEC (256x256, width 256, 1,000 steps/round, lr 1e-4): the GPU run.
+- ``blog``: exactly the write-up's setting (256x256, width 256, 1,000 steps/round, lr 1e-4): the GPU
+run.
 
 All run 21 rounds (k = 0..20) pruning 20% of the alive weights per round. The default preset is
 ``blog`` when CUDA is available, else ``laptop``; the environment variable ``LTHSIREN_PRESET``

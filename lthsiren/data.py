@@ -6,7 +6,7 @@ centre-crop to a square, resize with Lanczos to the preset's side, scale as ``x 
 meshgrid, flattened to ``[side * side, 2]``. The default target is matplotlib's sample portrait
 ``grace_hopper.jpg``, which ships with matplotlib, so nothing is downloaded; matplotlib's other
 sample picture, a gift box in clip-art style (``present``, 128x128 RGBA), is the second image
-of notebook 08. Notebook 01 uses both functions.
+of the ReLU-and-transfer chapter. The SIREN chapter uses both functions.
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ it does not own.
 :func:`run_experiment` validates the settings, loads the target, finds (or makes) the run's
 folder in the store (:mod:`lthsiren.store`), resumes after its last complete round, and writes
 every round as the loop yields it: masks and trained weights, records, reconstructions.
-Notebook 03 calls it; notebooks 07 and 08 add controls and the ReLU network by settings alone.
+The IMP chapter calls it; the open-questions chapter and the ReLU-and-transfer chapter add controls
+and the ReLU network by settings alone.
 """
 
 from __future__ import annotations

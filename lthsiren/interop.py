@@ -15,7 +15,7 @@ weight_orig * weight_mask`` before every call. lthsiren keeps the same ticket as
 Coordinates: lthsiren feeds (row, column) pairs; a network trained on (x, y) = (column, row)
 inputs, as the write-up's code did, computes the same picture from our inputs once the two
 columns of its first layer's weight are swapped. ``swap_xy=True`` does that swap, in either
-direction (SPEC, last section). The README's "Using torch.nn.utils.prune" section shows both
+direction (docs/reference.md). The README's "Using torch.nn.utils.prune" section shows both
 calls.
 """
 

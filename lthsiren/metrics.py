@@ -12,10 +12,10 @@ reconstruction to [-1, 1] first (a SIREN's output is unbounded; a screen is not)
   than 8 pixels). The target scores 100%, a constant image 0%, a blurred image less than a sharp
   one; a noisy reconstruction can score above 100%. A target with no energy above the cut-off
   (a flat colour) has no detail to keep: its HFE is defined as 100% for every reconstruction.
-  Notebook 04 uses it.
+  The anti-IMP chapter uses it.
 - **Reference HFE** (``hfe(..., definition="reference")`` or :func:`hfe_reference`) is the
-  definition the published implementation used, as SPEC.md records it from its plotting code:
-  8-bit grayscale, |FFT| magnitudes (not power) summed outside a radius of 25 px around DC at
+  definition the published implementation used, as docs/reference.md records it from its plotting
+  code: 8-bit grayscale, |FFT| magnitudes (not power) summed outside a radius of 25 px around DC at
   256x256. It is there to compare our numbers with the write-up's; ours stays the default.
 """
 
@@ -129,7 +129,7 @@ def _reference_energy(gray: np.ndarray) -> tuple[float, float]:
 
 def hfe_reference(recon, target) -> float:
     """High-frequency energy of ``recon`` as a percentage of the target's, as the reference
-    implementation defines it (SPEC.md records it from its plotting code).
+    implementation defines it (docs/reference.md records it from its plotting code).
 
     Both images become 8-bit grayscale (:func:`to_gray8`); the FFT magnitudes ``|F|`` (not the
     power) are summed over the frequencies strictly outside a circle of radius 25 px around DC

@@ -1,6 +1,6 @@
-"""Turning a run's records into what people read: the SPEC-style table and a summary figure
+"""Turning a run's records into what people read: the write-up-style table and a summary figure
 (PSNR against remaining weights on a log axis, and reconstructions at chosen rounds).
-Notebooks 03 and 04 show both."""
+The IMP chapter and the anti-IMP chapter show both."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def summary_rows(records: list[dict], key: str = "psnr") -> list[dict]:
 
 
 def format_table(records: list[dict], rounds=None, key: str = "psnr") -> str:
-    """The SPEC-style table as text (PSNR in dB; mean over seeds, with +-sd when several)."""
+    """The write-up-style table as text (PSNR in dB; mean over seeds, with +-sd when several)."""
     rows = summary_rows(records, key)
     if rounds is not None:
         rows = [r for r in rows if r["round"] in set(rounds)]
@@ -95,8 +95,10 @@ def _plot_mean_band(ax, x, vals: list[list[float]], style: str, color, label: st
         )
 
 
-def _remaining_axes(ax, key: str) -> None:
-    """Log x axis of weights remaining, densest on the left; y labelled by ``key``."""
+def remaining_axis(ax, key: str = "psnr") -> None:
+    """Log x axis of weights remaining, densest on the left, ticks as plain numbers (100, 10, 1,
+    never 10^2); y labelled by ``key``. Every sparsity plot of the series uses it, so they read
+    alike."""
     from matplotlib.ticker import FuncFormatter
 
     ax.set_xscale("log")
@@ -131,7 +133,7 @@ def plot_psnr(records: list[dict], ax=None, key: str = "psnr", marker_round: int
                 mfc="none",
                 mec="black",
             )
-    _remaining_axes(ax, key)
+    remaining_axis(ax, key)
     ax.legend()
     return ax
 
@@ -188,7 +190,8 @@ def series_by_round(records: list[dict], key: str = "psnr") -> dict[int, list[fl
 def plot_series(series: dict, ax=None, key: str = "psnr", colors: dict | None = None, styles=None):
     """Several curves against remaining weights (log x axis), each the mean over seeds with a
     min-max band: ``series`` maps a label to the records of one ticket (one per seed and round).
-    Used where the curves come from different runs (notebooks 07 and 08)."""
+    Used where the curves come from different runs (the open-questions chapter and the
+    ReLU-and-transfer chapter)."""
     import matplotlib.pyplot as plt
 
     ax = ax or plt.gca()
@@ -199,13 +202,14 @@ def plot_series(series: dict, ax=None, key: str = "psnr", colors: dict | None = 
         x = np.array([100.0 * rem[k] for k in ks])
         color = (colors or {}).get(label, f"C{i}")
         _plot_mean_band(ax, x, [by[k] for k in ks], (styles or {}).get(label, "o-"), color, label)
-    _remaining_axes(ax, key)
+    remaining_axis(ax, key)
     ax.legend(fontsize=8)
     return ax
 
 
 def series_table(series: dict, rounds, key: str = "psnr") -> str:
-    """Mean ± standard deviation over seeds of each series at ``rounds``, as text.
+    """Mean ± standard deviation over seeds of each series at ``rounds``, as text (a series with
+    one seed shows its value alone).
 
     Series from different runs need not have the same weights left at a round (a per-layer rule
     rounds each layer's count on its own; a control may prune another fraction). Where every
@@ -226,8 +230,9 @@ def series_table(series: dict, rounds, key: str = "psnr") -> str:
             if not vals:
                 cells.append(f"{'':>{width}}")
                 continue
-            sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
-            cell = f"{statistics.fmean(vals):.2f}±{sd:.2f}"
+            cell = f"{statistics.fmean(vals):.2f}"
+            if len(vals) > 1:  # one seed has no spread: no "±0.00"
+                cell += f"±{statistics.stdev(vals):.2f}"
             if not shared:
                 cell += f" ({100.0 * rem[s][k]:.1f}%)"
             cells.append(f"{cell:>{width}}")

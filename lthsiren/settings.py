@@ -31,7 +31,8 @@ MIN_SIDE, MAX_SIDE = 8, 4096
 MAX_SEED = 2**32 - 1  # every generator seed derived from a seed stays within 64 bits
 
 STRATEGIES = ("smallest", "random", "largest")
-# the same magnitude ranking within each layer, or across all but the first (notebook 07)
+# the same magnitude ranking within each layer, or across all but the first (the open-questions
+# chapter)
 SCOPED_STRATEGIES = ("smallest-layer", "largest-layer", "largest-not-first")
 # controls that follow their seed's winner: its mask re-drawn, a random mask of its layer counts
 FOLLOWERS = ("reinit", "budget")

@@ -21,6 +21,21 @@ def test_the_series_is_numbered_01_to_n():
     assert all(re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", p.name) for p in NOTEBOOKS)
 
 
+def test_the_course_order_core_lessons_then_open_questions_then_the_appendix():
+    stems = [p.stem[3:] for p in NOTEBOOKS]
+    core = ["siren_and_init", "spectral_bias", "imp_and_rewinding", "anti_imp_collapse"]
+    assert stems[:4] == core and stems[4] == "coo_compression"
+    assert "Appendix" in "".join(_cells(NOTEBOOKS[-1])[0]["source"]).splitlines()[0]
+
+
+def test_the_package_names_chapters_by_title_not_by_number():
+    # a renumbering of the series then touches only the notebooks and the README
+    package = Path(__file__).resolve().parent.parent / "lthsiren"
+    for path in package.rglob("*.py"):
+        found = re.findall(r"[Nn]otebooks? \d\d|\b0\d_[a-z_]+\.ipynb", path.read_text())
+        assert not found, (path.name, found)
+
+
 def test_the_whole_series_is_small_enough_for_a_repository_page():
     assert sum(p.stat().st_size for p in NOTEBOOKS) < MAX_SERIES_BYTES
 

@@ -1,4 +1,4 @@
-"""Baselines for the SIREN and a plain fit loop: what notebook 02 (spectral bias) compares.
+"""Baselines for the SIREN and a plain fit loop: what the spectral-bias chapter compares.
 
 Fitting one image with a coordinate network only works well if the network can represent high
 spatial frequencies. A ReLU MLP fed raw coordinates learns the low frequencies first and the
@@ -18,7 +18,8 @@ fix this by mapping the coordinates through random sinusoids first:
 - :func:`fit`: full-batch MSE training with Adam and cosine annealing (the schedule of the
   lottery-ticket rounds), plain autograd, any ``nn.Module``, that records PSNR as it goes and
   keeps snapshots of the reconstruction at chosen steps. Seeded networks train deterministically
-  on a CPU. Notebooks 01 and 02 use it; the pruning experiment uses the faster batched engine of
+  on a CPU. The SIREN chapter and the spectral-bias chapter use it; the pruning experiment uses the
+  faster batched engine of
   :mod:`lthsiren.training.engine` instead.
 - :func:`residual_by_frequency`: how much of the target's energy in each band of spatial
   frequency a reconstruction still gets wrong, the number behind "which frequencies are learned
@@ -59,7 +60,8 @@ class _ReluNet(nn.Module):
     (``n_frequencies``, in and out features, ``depth`` counting Linear layers). The layers are the
     spec's draw from ``seed`` (:func:`~lthsiren.network.model.draw_uniform` within nn.Linear's
     default bounds): the very numbers ``torch.manual_seed(seed)`` then ``nn.Linear`` would hold,
-    which notebooks 01 and 02 were run with, without touching the global RNG."""
+    which the SIREN chapter and the spectral-bias chapter were run with, without touching the global
+    RNG."""
 
     def __init__(self, sizes: list[tuple[int, int]], seed: int, encoding=None):
         super().__init__()
@@ -135,7 +137,8 @@ def make_models(
     seed: int = 0,
     sigma: float = DEFAULT_SIGMA,
 ) -> dict[str, nn.Module]:
-    """The three coordinate networks of notebook 02 at (almost) the same parameter count:
+    """The three coordinate networks of the spectral-bias chapter at (almost) the same parameter
+    count:
     a ReLU MLP and a SIREN of ``depth`` Linear layers, and a Fourier-feature MLP whose encoding
     (``width // 2`` frequencies) replaces the first layer."""
     return {

@@ -25,7 +25,7 @@ nothing either).
 ``torch.sparse_csr_tensor``, so that each product touches the surviving weights only (every
 neuron still computes its sine). All of them run the pixels in tiles, so the activations take
 the same memory at any resolution; ``benchmarks/bench_render.py`` times them against the masked
-dense network (:func:`masked_dense`), and notebook 06 shows them at work.
+dense network (:func:`masked_dense`), and the compression chapter shows them at work.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ the widget view, a PNG of the current state (with the slider drawn in it, so a r
 an explorer) and one line of plain text. :func:`explorer_figure` returns the same picture as a
 matplotlib ``Figure``.
 
-Notebooks 03 and 04 use it::
+The IMP chapter and the anti-IMP chapter use it::
 
     from lthsiren.chapters.explorer import SparsityExplorer
     SparsityExplorer(run, round=10)

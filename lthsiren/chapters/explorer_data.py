@@ -1,4 +1,5 @@
-"""What the sparsity explorer (:mod:`lthsiren.chapters.explorer`, notebooks 03 and 04) shows,
+"""What the sparsity explorer (:mod:`lthsiren.chapters.explorer`, the IMP chapter and the anti-IMP
+chapter) shows,
 read from a run folder: the view the web page reads too (:class:`lthsiren.store.runview.RunView`:
 the records, the stored reconstructions, each round's masks), plus the pictures' pixels and the
 error maps, each computed once and cached.

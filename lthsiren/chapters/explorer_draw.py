@@ -1,4 +1,5 @@
-"""What the sparsity explorer (:mod:`lthsiren.chapters.explorer`, notebooks 03 and 04) draws:
+"""What the sparsity explorer (:mod:`lthsiren.chapters.explorer`, the IMP chapter and the anti-IMP
+chapter) draws:
 its curve and its still picture (bare matplotlib ``Figure`` objects on the Agg canvas, never
 pyplot), and the HTML of its tables (each ticket's PSNR and HFE, the weights alive per layer).
 

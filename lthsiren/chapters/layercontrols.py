@@ -1,4 +1,5 @@
-"""Norm-matched controls for the per-layer frequency test of notebook 07 ("Inside each layer").
+"""Norm-matched controls for the per-layer frequency test of the open-questions chapter ("Inside
+each layer").
 
 There, one layer losing its largest 20% of weights (``largest-layer``) loses the high end of its
 activations' spectrum, while losing its smallest 20% (``smallest-layer``) does not. But the two

@@ -1,4 +1,4 @@
-"""Looking inside a SIREN at initialisation: what notebook 01 plots.
+"""Looking inside a SIREN at initialisation: what the SIREN chapter plots.
 
 Sitzmann et al. (2020, section 3.2 and appendix 1) choose the init so that, layer after layer,
 the weight part of every hidden pre-activation, ``omega_0 * W h``, is close to N(0, 1) and the

@@ -12,7 +12,7 @@ header, JPEG's tables. Bits per pixel are ``bytes * 8 / (side * side)``.
 :func:`pareto` keeps the points that no other point beats (as small or smaller and at least as
 good), and :func:`compare` reads a reference front at the network's sizes (linear in log bytes
 between its points): where the difference is positive the network draws the better picture for
-the same bytes. Notebook 06 plots all of it.
+the same bytes. The compression chapter plots all of it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The loser's first prune under other regimes: notebook 05's helper (SPEC, last section).
+"""The loser's first prune under other regimes: the reference appendix's helper (docs/reference.md).
 
 Global anti-IMP (prune the *largest* 20% of the alive weights) takes nearly the whole first layer
 in its first prune, because the SIREN's first-layer init range is far wider than the hidden
@@ -7,8 +7,8 @@ weights and still trained to 29.3 dB; our ``laptop`` loser keeps a handful of 25
 the flat image. Which difference of regime matters? :data:`CHANGES` varies one setting at a time
 from a preset, each a two-round run of the ``largest`` strategy alone (dense round, first prune),
 stored like every run. :func:`thread_spread` retrains the same two rounds under other CPU thread
-counts, because SPEC records that this round moves by dB between thread counts: a single value is
-not to be read without its spread.
+counts, because docs/reference.md records that this round moves by dB between thread counts: a
+single value is not to be read without its spread.
 """
 
 from __future__ import annotations

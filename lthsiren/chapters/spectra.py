@@ -1,6 +1,7 @@
 """Per-layer activation spectra: which spatial frequencies each hidden layer of a SIREN carries.
 
-SPEC claim 1 says that in a SIREN "magnitude acts as frequency": the largest weights are the ones
+The write-up's claim 1 says that in a SIREN "magnitude acts as frequency": the largest weights are
+the ones
 that make the high frequencies, so removing them removes those first. To look, we treat each
 hidden neuron's activation over the pixel grid as a small image, take its 2-D power spectrum
 (mean removed, so a constant neuron has no power at all), average those spectra over the neurons
@@ -9,7 +10,8 @@ multiplied by a 2-D Hann window before the FFT: the FFT treats a map as periodic
 window the jump between opposite edges of a smooth ramp would leak power into every frequency
 (we measured a share of 0.13 above the cut-off for nearly linear maps). The cut-off
 is the one HFE uses (:data:`lthsiren.metrics.HFE_CUTOFF`, 0.25 of the Nyquist frequency), so
-"high frequency" means the same thing for a layer as for the picture. Notebook 07 plots these.
+"high frequency" means the same thing for a layer as for the picture. The open-questions chapter
+plots these.
 """
 
 from __future__ import annotations

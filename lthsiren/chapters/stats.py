@@ -1,6 +1,7 @@
 """Paired comparisons over a handful of seeds: a sign test and a t interval, stated in one line.
 
-Notebooks 07 and 08 compare two tickets seed by seed (:func:`lthsiren.report.paired_differences`
+The open-questions chapter and the ReLU-and-transfer chapter compare two tickets seed by seed
+(:func:`lthsiren.report.paired_differences`
 gives the differences). With three or five seeds, "A beats B" needs to say how sure it is:
 
 - the **sign test**: under the null that a difference is as likely positive as negative, the

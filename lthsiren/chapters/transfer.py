@@ -1,6 +1,8 @@
-"""Ticket transfer: does a winning mask found on one image also win on another? (SPEC claim 3.)
+"""Ticket transfer: does a winning mask found on one image also win on another? (the write-up's
+claim 3.)
 
-Notebook 08's helper. Two ordinary runs of :func:`lthsiren.experiment.run_experiment`, one per
+The ReLU-and-transfer chapter's helper. Two ordinary runs of
+:func:`lthsiren.experiment.run_experiment`, one per
 image, with the same network, seeds and protocol (every setting of
 :meth:`lthsiren.settings.Config.training_fields`), give everything but the transferred tickets:
 image B's own winner and random ticket at every round. A transferred ticket takes image A's winning
@@ -25,8 +27,8 @@ it, B's ``budget`` ticket (a random mask with B's winner's per-layer counts: it 
 weights each layer keeps, not which). The overlap of the two winners' masks is compared with what
 two independent random masks *with the winners' per-layer densities* would share
 (:func:`chance_overlap`), not with the global density. The results are stored as one JSON file
-beside the runs, written atomically and loaded instead of retrained next time. Notebook 08 runs it
-both ways.
+beside the runs, written atomically and loaded instead of retrained next time. The ReLU-and-transfer
+chapter runs it both ways.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Storing a ticket: one SIREN (its weights, mask and omega_0) in a small file, and back again.
 
 A winning ticket keeps about 1% of its weights, and the rest are exactly zero; this package turns
-that into bytes you can measure. Notebook 06 introduces it.
+that into bytes you can measure. The compression chapter introduces it.
 
 - :mod:`~lthsiren.codecs.fileformat`: the header (magic, version, codec, shapes, CRC-32),
   :func:`encode` / :func:`decode`, :func:`save` / :func:`load`;

@@ -1,4 +1,5 @@
-"""The ``csr-*`` codecs: a per-layer sparse index and three forms of values (notebook 06).
+"""The ``csr-*`` codecs: a per-layer sparse index and three forms of values (the compression
+chapter).
 
 Each layer's mask is written as whichever of three index layouts is smallest for it: CSR (a count
 per row, then each row's column indices delta-coded as gaps), flat gaps (the gaps between

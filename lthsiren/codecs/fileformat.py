@@ -5,10 +5,11 @@ The header makes every file self-describing, so :func:`decode` needs nothing els
 and a CRC-32 of header and payload. A file that is truncated, damaged, of another format version,
 or not an lthsiren file at all raises :class:`~lthsiren.errors.LthsirenError` with one line naming
 the problem, and so does a payload that passes the checksum but does not describe a network of
-the header's shapes. The lossless codecs give the weights back bit-identical. Notebook 06.
+the header's shapes. The lossless codecs give the weights back bit-identical. The compression
+chapter.
 
 Nothing a file declares is allocated before it is bounded: at most :data:`MAX_LAYERS` layers and
-:data:`MAX_WEIGHTS` weights in all (64 MiB of float32, 84 times the SPEC's network), a finite
+:data:`MAX_WEIGHTS` weights in all (64 MiB of float32, 84 times the write-up's network), a finite
 positive omega_0, and a payload no longer than the codec could write for those shapes; a file
 longer than any such file is refused before it is read. Read as a SIREN to draw
 (``load(path, siren=True)``), a file must also map 2 inputs to 1 or 3 channels through hidden

@@ -3,7 +3,8 @@
 A codec is a payload layout: an ``encode`` and a ``decode`` function over plain per-layer numpy
 arrays, registered under a name (:data:`CODECS`, :func:`register_codec`) that the file header
 records. :func:`check_network` turns a ticket (tensors or arrays) into the arrays every codec
-expects. Notebook 06 introduces the codecs; :mod:`lthsiren.codecs` says what each one does.
+expects. The compression chapter introduces the codecs; :mod:`lthsiren.codecs` says what each one
+does.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Using a decoded network: drawing it at any resolution, and comparing two networks bit for bit.
 
 :func:`render` goes through the package's one forward pass (:func:`lthsiren.network.model.forward`),
-tiled so that any resolution takes bounded memory. Notebook 06 draws decoded tickets with it.
+tiled so that any resolution takes bounded memory. The compression chapter draws decoded tickets
+with it.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
-"""The two codecs of the write-up's arithmetic, the baselines of notebook 06.
+"""The two codecs of the write-up's arithmetic, the baselines of the compression chapter.
 
 - ``dense-f32``: every weight (pruned zeros included) and every bias as little-endian float32,
-  layer by layer. At the SPEC size 198,915 * 4 B = 795,660 B of payload, whatever the sparsity.
+  layer by layer. At the write-up's size 198,915 * 4 B = 795,660 B of payload, whatever the
+  sparsity.
 - ``coo``: each surviving weight costs a float32 value plus an int32 flat index, 8 B; the biases
   (never pruned) are stored densely as float32. The payload is ``4 * biases + 8 * survivors``
-  bytes, so COO beats dense exactly when fewer than half of the weights survive: the SPEC's
+  bytes, so COO beats dense exactly when fewer than half of the weights survive: the write-up's
   break-even at 50% density.
 """
 

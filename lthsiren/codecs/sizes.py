@@ -1,7 +1,9 @@
-"""How big a ticket is under a codec, three ways: the SPEC's arithmetic, the payload a codec really
-writes, and the whole file (notebook 06). The SPEC's "~2,386 survivors -> ~19.1 KB, ~40x" counts
+"""How big a ticket is under a codec, three ways: the write-up's arithmetic, the payload a codec
+really
+writes, and the whole file (the compression chapter). The write-up's "~2,386 survivors -> ~19.1 KB,
+~40x" counts
 the 8 B per COO survivor only; a file that can be decoded on its own also holds the biases
-(1,027 * 4 B at the SPEC size) and the header, and :func:`size_report` gives both figures.
+(1,027 * 4 B at the write-up's size) and the header, and :func:`size_report` gives both figures.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from .registry import BEST, check_network, get_codec
 class SizeReport(FileBytes):
     """How big one ticket is under one codec, three ways.
 
-    ``spec_bytes`` is the SPEC's arithmetic (COO: 8 B per surviving weight, nothing else; dense:
+    ``spec_bytes`` is the write-up's arithmetic (COO: 8 B per surviving weight, nothing else; dense:
     4 B per parameter); ``payload_bytes`` what the codec really writes (COO adds the biases);
     ``file_bytes`` the whole file, header included.
     """
@@ -35,8 +37,8 @@ class SizeReport(FileBytes):
 
 
 def spec_bytes(codec: str, survivors: int, weights: int, biases: int) -> int | None:
-    """The SPEC's figure: ``8 * survivors`` for coo, ``4 * (weights + biases)`` for dense-f32,
-    ``None`` for a codec the SPEC does not price."""
+    """the write-up's figure: ``8 * survivors`` for coo, ``4 * (weights + biases)`` for dense-f32,
+    ``None`` for a codec the write-up does not price."""
     if codec == "coo":
         return 8 * survivors
     if codec == "dense-f32":

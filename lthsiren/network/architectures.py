@@ -8,7 +8,8 @@ settings it cannot work with. Everything that builds, sizes, checks or trains a 
 through :func:`architecture` (``cfg.model``) rather than testing the name.
 
 Two are registered: ``siren`` (the paper's network) and ``relu-ff`` (a ReLU MLP on Fourier
-features, the comparison of notebooks 02 and 08); :mod:`lthsiren.network.model` describes both. A
+features, the comparison of the spectral-bias chapter and the ReLU-and-transfer chapter);
+:mod:`lthsiren.network.model` describes both. A
 new network is a subclass (or instance) plus one :func:`register` call: ``make_config(model=...)``
 accepts it and ``run_experiment`` trains it, provided its activation is one the engine knows
 (``sine`` or ``relu``). tests/test_architectures.py registers a toy one end to end.

@@ -6,7 +6,7 @@ colour. Every hidden layer computes ``sin(omega_0 * (W h + b))``; the output lay
 linear. The paper's initialisation (its appendix 1) is what makes it work: the first layer draws
 W ~ U(-1/n_in, 1/n_in), every later layer (the output layer included)
 W ~ U(-sqrt(6/n_in)/omega_0, +sqrt(6/n_in)/omega_0), and the biases keep PyTorch's nn.Linear
-default. Notebook 01 shows why, with histograms.
+default. The SIREN chapter shows why, with histograms.
 
 **ReLU MLP on Fourier features** (Tancik et al., "Fourier Features Let Networks Learn High
 Frequency Functions in Low Dimensional Domains", NeurIPS 2020): the coordinates go through a
@@ -14,7 +14,8 @@ fixed encoding ``gamma(v) = [cos(2 pi v B^T), sin(2 pi v B^T)]`` with ``width //
 ``B ~ N(0, sigma^2)``, then a ReLU MLP. The encoding takes the place of the SIREN's first layer,
 so the MLP has ``depth - 1`` Linear layers and within 1% of the SIREN's parameter count. ``B``
 is drawn once from a fixed seed (shared by every ticket and seed, neither trained nor pruned);
-the layers take nn.Linear's default init from the ticket's seed. Notebooks 02 and 08 use it.
+the layers take nn.Linear's default init from the ticket's seed. The spectral-bias chapter and the
+ReLU-and-transfer chapter use it.
 
 This module holds their parts (layer sizes, init bounds, the one uniform draw, the Fourier
 encoding, the forward pass); :mod:`lthsiren.network.architectures` assembles each network from them
@@ -179,7 +180,7 @@ class SineLayer(nn.Module):
 
 
 class Siren(nn.Module):
-    """A plain nn.Module SIREN. ``Siren(width=256, depth=5)`` is the network of the SPEC
+    """A plain nn.Module SIREN. ``Siren(width=256, depth=5)`` is the network of the write-up
     (198,915 parameters). Its weights live in ``nn.Linear`` layers, so ``torch.nn.utils.prune``
     can hook them (:mod:`lthsiren.interop`); its output is :func:`forward`'s."""
 

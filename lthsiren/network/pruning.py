@@ -6,10 +6,10 @@ Each round removes a fraction of the weights that are still *alive*, ranked glob
 layers, so already-pruned zeros never enter the ranking. Three strategies
 (:mod:`lthsiren.network.ticket` names them): ``smallest`` (IMP: the winning ticket), ``random`` (the
 control), ``largest`` ("anti-IMP": the losing ticket). ``torch.nn.utils.prune`` has no "largest"
-method; here every strategy computes its mask by hand. Notebook 03 walks through one round.
+method; here every strategy computes its mask by hand. The IMP chapter walks through one round.
 
 The controls that ask whether a winning ticket's initial values matter, or only its mask
-(SPEC claim 4; notebook 07):
+(the write-up's claim 4; the open-questions chapter):
 
 - **Random re-initialisation** (Frankle & Carbin's "reinit"): a ``reinit`` ticket takes the
   winner's mask every round, but its survivors are drawn afresh from the network's own init

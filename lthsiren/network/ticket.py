@@ -6,7 +6,7 @@ boolean ``[out, in]`` per layer (biases are never pruned). The engine trains man
 once, so it works on *batched* parameters, the same list with a leading ticket dimension T:
 ``(W [T, out, in], b [T, out])``. :func:`stack` and :func:`unstack` move between the two.
 
-The strategies and their tickets' names (Frankle & Carbin 2019; notebook 03):
+The strategies and their tickets' names (Frankle & Carbin 2019; the IMP chapter):
 
 =============  ==========  ==================================================================
 strategy       ticket      each round removes
@@ -14,7 +14,7 @@ strategy       ticket      each round removes
 ``smallest``   winner      the smallest ``|w|`` (IMP)
 ``random``     random      a uniformly random share (the control)
 ``largest``    loser       the largest ``|w|`` ("anti-IMP")
-``reinit``     reinit      as the winner, survivors re-drawn (a control, notebook 07)
+``reinit``     reinit      as the winner, survivors re-drawn (a control, the open-questions chapter)
 ``budget``     budget      a random mask with the winner's alive count in every layer
 =============  ==========  ==================================================================
 

@@ -15,8 +15,8 @@ pass) and one multiply; omega_0 rides along as the GEMMs' ``alpha``.
 
 The same engine trains a ReLU MLP (``activation="relu"``): then the inputs are whatever encoding
 the caller passes (Fourier features, :mod:`lthsiren.network.model`), there is no omega_0, and the
-buffer that keeps ``cos`` for a sine layer keeps the ReLU's 0/1 derivative instead. Notebook 08
-prunes that network.
+buffer that keeps ``cos`` for a sine layer keeps the ReLU's 0/1 derivative instead. The
+ReLU-and-transfer chapter prunes that network.
 
 Masks are applied to the gradient, not to the weights: a pruned weight starts at exactly 0
 (rewinding), its gradient is 0, Adam's moments stay 0, and its update is ``0 / (0 + eps) = 0``,
@@ -25,7 +25,8 @@ so it stays exactly 0 without an extra pass over the weights (tests/test_engine.
 The optimizer is Adam (torch's update rule), fresh each round, with cosine annealing from ``lr``
 to 0 over the round's steps (as ``torch.optim.lr_scheduler.CosineAnnealingLR``) or a constant
 rate; the loss is the per-ticket mean squared error over all pixels and channels, or over one
-mini-batch's pixels (:mod:`lthsiren.training.minibatch`). Notebook 03 introduces the training round.
+mini-batch's pixels (:mod:`lthsiren.training.minibatch`). The IMP chapter introduces the training
+round.
 
 This fused path is the package's only forward pass besides :func:`lthsiren.network.model.forward`,
 and the tests hold the two to the same outputs.

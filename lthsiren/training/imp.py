@@ -10,7 +10,7 @@ back to its step-0 value, or to step K of round 0, or not at all, as the round's
 :func:`imp_rounds` chains them and yields one :class:`RoundResult` per round, so a notebook can
 drive the loop itself; :func:`lthsiren.experiment.run_experiment` keeps the results store, resume
 and progress around it. Round 0 trains the dense net. Each (strategy, seed) pair is one ticket;
-tickets of the same seed share ``theta0``. Notebook 03 runs this loop.
+tickets of the same seed share ``theta0``. The IMP chapter runs this loop.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 pixels instead of the whole image at every step.
 
 The protocol trains full batch: one Adam step per step, on every pixel. The published reference
-implementation, read from its code history (SPEC, last section), did not: its data loader shuffled
+implementation, read from its code history (docs/reference.md), did not: its data loader shuffled
 the pixels every epoch and cut them into mini-batches (8,192 or 16,384 pixels, so 8 or 4 Adam
 steps per epoch at 256x256), with a cosine schedule that advanced once per epoch. This module
 follows that loader so our engine can train the same way:
