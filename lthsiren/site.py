@@ -168,7 +168,8 @@ def _write_index(site: Path, notebooks, titles, doc_titles, pages) -> None:
         return f'<li><a href="{html.escape(href, quote=True)}">{html.escape(text)}</a></li>'
 
     items = "".join(line(p.stem + ".html", t) for p, t in zip(notebooks, titles))
-    docs = "".join(line(out, doc_titles[out]) for out in (*DOCS.values(), *README.values()))
+    kinds = {"glossary.html": "Glossary", "reference.html": "Reference", "readme.html": "README"}
+    docs = "".join(line(out, f"{kinds[out]}: {title}") for out, title in doc_titles.items())
     live = "".join(
         line(f"explorers/{key}.html", f"{data['title']} (run {key})") for key, data in pages.items()
     )
