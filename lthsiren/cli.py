@@ -21,6 +21,7 @@ EXAMPLES = """examples:
   lthsiren show runs/laptop-1a2b3c4d
   lthsiren export runs/laptop-1a2b3c4d --round 20 --codec best -o winner.lths
   lthsiren render winner.lths --size 1024 -o winner.png
+  lthsiren site _site                       # the notebook series as a web site
 """
 
 

@@ -168,9 +168,10 @@ def test_bad_input_is_one_line_and_exit_2(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["copy", "file.txt"]
 
 
-def test_seed_without_html_is_refused(tiny_run, capsys):
-    rc = main(["show", str(tiny_run.path), "--seed", "0"])
-    one_line_error(rc, capsys.readouterr().err.strip(), "--html")
+@pytest.mark.parametrize("option", [["--seed", "0"], ["--series", "../index.html"]])
+def test_page_options_without_html_are_refused(tiny_run, capsys, option):
+    rc = main(["show", str(tiny_run.path), *option])
+    one_line_error(rc, capsys.readouterr().err.strip(), option[0], "--html")
 
 
 STATE = """() => ({
