@@ -2,8 +2,8 @@
 
 - A notebook becomes a page through nbconvert's HTML exporter and its ``lab`` template, which
   inlines its CSS; the blocks that would load require.js, MathJax, Mermaid or the widget manager
-  from a CDN are emptied, so a page asks for nothing outside the site (the one formula of
-  notebook 01 shows as its TeX source). The code cells skip the template's HTML sanitizer
+  from a CDN are emptied, so a page asks for nothing outside the site (the one formula, in the
+  SIREN's introduction, shows as its TeX source). The code cells skip the template's HTML sanitizer
   (bleach), a third of the build's time: Pygments' output escapes the code it shows. A stored
   sparsity-explorer output (its still picture) becomes the live explorer page of the notebook's
   run, embedded at the round the notebook shows.
