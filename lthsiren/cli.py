@@ -1,6 +1,7 @@
 """The command line: ``lthsiren run`` reproduces the experiment, ``lthsiren show`` reprints a
-finished run, ``lthsiren export`` writes one ticket to a small file and ``lthsiren render`` draws
-such a file at any size. Mistakes in the input end with one line on stderr and exit status 2."""
+finished run, ``lthsiren export`` writes one ticket to a small file, ``lthsiren render`` draws
+such a file at any size and ``lthsiren site`` builds the notebook series as a web site. Mistakes
+in the input end with one line on stderr and exit status 2."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ EXAMPLES = """examples:
   lthsiren show runs/laptop-1a2b3c4d
   lthsiren export runs/laptop-1a2b3c4d --round 20 --codec best -o winner.lths
   lthsiren render winner.lths --size 1024 -o winner.png
+  lthsiren site _site                       # the notebook series as a web site
 """
 
 
@@ -70,6 +72,17 @@ def _parser(config_class: type[Config] = Config) -> argparse.ArgumentParser:
     s.add_argument("run_dir")
     s.add_argument("--html", metavar="FILE", help="write one self-contained web page instead")
     s.add_argument("--seed", type=int, help="with --html: the seed shown (default: 0)")
+    s.add_argument("--series", metavar="HREF", help="with --html: link the page to the series")
+
+    w = sub.add_parser(
+        "site",
+        help="build the notebook series as a static web site (offline, no training)",
+        description="Every notebook with its stored outputs as a page, an index, the glossary "
+        "and reference pages, and the live explorer pages committed in docs/explorers/.",
+    )
+    w.add_argument("out", help="the folder to write the site into (made if missing)")
+    w.add_argument("--repo", default=".", help="the repository's root (default: .)")
+    w.add_argument("--source", metavar="URL", help="where links to other repository files go")
 
     e = sub.add_parser(
         "export",
@@ -165,6 +178,10 @@ def _main(argv) -> int:
             from .cli_files import render
 
             render(args)
+        elif args.command == "site":
+            from .site import build_site
+
+            print(build_site(args.out, repo=args.repo, source=args.source))
         else:
             from .store import RunDir
 
@@ -173,9 +190,11 @@ def _main(argv) -> int:
             if args.html is not None:
                 from .webpage import write_page
 
-                print(write_page(run, args.html, args.seed))
+                print(write_page(run, args.html, args.seed, args.series))
             elif args.seed is not None:
                 raise LthsirenError("--seed picks the seed of the --html page; add --html FILE")
+            elif args.series is not None:
+                raise LthsirenError("--series links the --html page; add --html FILE")
             else:
                 _finish(run)
     except LthsirenError as e:

@@ -3,38 +3,73 @@
 The page is the notebooks' sparsity explorer for readers without Jupyter: a slider over the
 pruning rounds (and a Play button), the target and every ticket's reconstruction side by side,
 the selected round's numbers (weights remaining, each ticket's PSNR and HFE), the PSNR curve
-with the round marked, and one bar per layer and ticket for the weights still alive.
+with the round marked, and one bar per layer and ticket for the weights still alive. It explains
+itself: a title in words (image, preset, seed), a legend of each ticket it shows and of PSNR and
+HFE, and optionally a link back to the notebook series. Rounds and layers are numbered as the
+notebooks' widget numbers them: both read the run through one view
+(:class:`lthsiren.store.runview.RunView`).
 
 It needs nothing but itself, so it can be mailed, put in a repository or opened offline: the
 stored PNG reconstructions are embedded byte for byte as data URIs (identical pictures once,
-nothing rescaled), the curve is inline SVG drawn here, and a few lines of plain JavaScript swap
-pictures and numbers. No library, no server, no address outside the file. Only complete rounds
-are shown (an interrupted run shows the rounds it finished), the alive counts come from the
-masks each round was trained under, and the file is written atomically. A run folder that
-cannot be shown, or an output path that cannot be written, is one :class:`LthsirenError`.
+nothing rescaled), the curve is inline SVG, and a few lines of plain JavaScript swap pictures
+and numbers (:mod:`lthsiren.webpage_html` draws it). No library, no server, no address outside
+the file. Only complete rounds are shown (an interrupted run shows the rounds it finished), the
+alive counts come from the masks each round was trained under, and the file is written
+atomically. A run folder that cannot be shown, or an output path that cannot be written, is one
+:class:`LthsirenError`.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import io
-import json
 import math
 import os
 from pathlib import Path
 
 from .errors import LthsirenError
-from .report import COLORS
 from .store import RunDir
 from .store.atomic import writable_target, write_text
 from .store.runview import RunView
+from .webpage_html import render_page
 
-__all__ = ["page_data", "render_page", "write_page"]
+__all__ = ["TICKET_MEANINGS", "page_data", "render_page", "write_page"]
 
-W, H, LEFT, RIGHT, TOP, BOTTOM = 460, 280, 46, 14, 12, 40  # the curve's box and margins (px)
-PLAY_MS = 700  # per round while playing
-IMAGE_PX = 192  # on-screen side of each picture (the PNG itself keeps the run's side)
+# What each ticket is, in the glossary's words (docs/glossary.md, Tickets and strategies).
+TICKET_MEANINGS = {
+    "winner": "each round prunes the smallest-magnitude weights, all layers ranked together, "
+    "and rewinds the rest (IMP, the winning ticket)",
+    "random": "each round prunes a random 20% of the weights still alive (the control)",
+    "loser": "each round prunes the largest-magnitude weights instead (anti-IMP, the losing "
+    "ticket)",
+    "reinit": "the winner's mask with its weights drawn afresh from the initialisation every "
+    "round (is it the initialisation?)",
+    "budget": "a random mask with exactly the winner's count of weights in every layer, drawn "
+    "afresh every round (is it the mask or the layer budget?)",
+    "winner-layer": "the smallest-magnitude weights of each layer, 20% of that layer's alive "
+    "weights per round",
+    "loser-layer": "the largest-magnitude weights of each layer, 20% of that layer's alive "
+    "weights per round",
+    "loser-not-first": "the largest-magnitude weights of layers 2 to 5 ranked together; "
+    "layer 1 keeps all its weights",
+}
+METRICS = [
+    (
+        "PSNR",
+        "peak signal-to-noise ratio in dB on the [0, 1] scale: higher is closer to the "
+        "target, and 6 dB more halves the typical pixel error",
+    ),
+    (
+        "HFE",
+        "high-frequency energy retained, in %: the reconstruction's spectral power at "
+        "periods shorter than 8 pixels against the target's (100% = all the fine detail, 0% = "
+        "none)",
+    ),
+]
+LAYERS = (
+    "layer 1 is fed by the two pixel coordinates, layer {last} gives the colour; each bar is the "
+    "share of that layer's weights still alive"
+)
 
 
 def _png(path: Path) -> bytes:
@@ -55,9 +90,34 @@ def _png(path: Path) -> bytes:
     )
 
 
-def page_data(run: RunDir, seed: int | None = None) -> dict:
+def _words(view: RunView, seed: int) -> dict:
+    """The page's title, subtitle and run line in words."""
+    cfg = view.cfg
+    source = str(cfg.image).rstrip("/").rsplit("/", 1)[-1]  # a name, never an address
+    seeds = f" of seeds {', '.join(map(str, view.seeds))}" if len(view.seeds) > 1 else ""
+    about = (
+        f"{cfg.preset} preset: {source} at {cfg.side}x{cfg.side}, {cfg.model} of width "
+        f"{cfg.width}, {cfg.steps} steps per round, {cfg.prune_fraction:.0%} pruned per round, "
+        f"rewind {cfg.rewind}; seed {seed}{seeds}"
+    )
+    if view.interrupted:
+        about += f"; interrupted: {len(view.rounds)} of {cfg.rounds} rounds complete"
+    return {
+        "title": f"Sparsity explorer: {source}, {cfg.preset} preset, seed {seed}",
+        "subtitle": (
+            f"Lottery tickets in a SIREN fitted to {source}: the {', '.join(view.tickets)} "
+            f"ticket{'s' if len(view.tickets) > 1 else ''} of seed {seed}, pruned round by "
+            f"round from all the weights down to {view.pct(view.rounds[-1]):.2g}%. Move the "
+            "slider or press Play."
+        ),
+        "about": about,
+    }
+
+
+def page_data(run: RunDir, seed: int | None = None, series: str | None = None) -> dict:
     """Everything the page shows, per complete round, for the tickets of one seed (default: 0
-    where the run has it, else its first)."""
+    where the run has it, else its first); ``series``: where the page links back to the notebook
+    series (an address or a relative path; None: no link)."""
     view = RunView(run)
     seed = view.check_seed(seed)
     images: list[str] = []  # unique data URIs; rounds point into it
@@ -85,22 +145,17 @@ def page_data(run: RunDir, seed: int | None = None) -> dict:
                 alive=view.alive_per_layer(k, t, seed),
             )
         rounds.append(entry)
-    cfg, done = view.cfg, len(view.rounds)
-    source = str(cfg.image).rstrip("/").rsplit("/", 1)[-1]  # a name, never an address
-    seeds = f" of seeds {', '.join(map(str, view.seeds))}" if len(view.seeds) > 1 else ""
-    about = (
-        f"{cfg.preset} preset: {source} at {cfg.side}x{cfg.side}, {cfg.model} of width "
-        f"{cfg.width}, {cfg.steps} steps per round, {cfg.prune_fraction:.0%} pruned per round, "
-        f"rewind {cfg.rewind}; seed {seed}{seeds}"
-    )
-    if view.interrupted:
-        about += f"; interrupted: {done} of {cfg.rounds} rounds complete"
     return {
         "name": view.run.path.resolve().name,
-        "about": about,
+        **_words(view, seed),
+        "series": series,
         "seed": seed,
         "tickets": view.tickets,
+        "legend": [[t, TICKET_MEANINGS.get(t, "")] for t in view.tickets]
+        + [list(m) for m in METRICS]
+        + [["layers", LAYERS.format(last=len(view.layer_shapes()))]],
         "layers": view.layer_shapes(),
+        "layer_labels": view.layer_labels(),
         "images": images,
         "target": target,
         "rounds": rounds,
@@ -108,130 +163,12 @@ def page_data(run: RunDir, seed: int | None = None) -> dict:
     }
 
 
-def _curve(data: dict) -> str:
-    """The PSNR curves as inline SVG (log x axis, dense on the left), with a marker that the
-    script moves; stores each round's marker position in ``data`` (``x``, ``y`` per ticket)."""
-    rounds, tickets = data["rounds"], data["tickets"]
-    pcts = [e["remaining"] for e in rounds]
-    hi, lo = math.log10(max(pcts)), math.log10(min(pcts))
-    lo = min(lo, hi - 0.3)
-    vals = [e["t"][t]["psnr"] for e in rounds for t in tickets]
-    finite = [v for v in vals if v is not None] or [0.0]
-    step = next(s for s in (1, 2, 5, 10, 20, 50, 100, 1e9) if (max(finite) - min(finite)) / s <= 6)
-    vmin, vmax = math.floor(min(finite) / step) * step, math.ceil(max(finite) / step) * step
-    vmax = max(vmax, vmin + step)
-
-    def x(p: float) -> float:
-        return round(LEFT + (hi - math.log10(p)) / (hi - lo) * (W - LEFT - RIGHT), 1)
-
-    def y(v: float) -> float:
-        v = vmin if v is None else v
-        return round(TOP + (vmax - v) / (vmax - vmin) * (H - TOP - BOTTOM), 1)
-
-    out = [f'<svg id="curve" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img">']
-    ticks = [
-        p
-        for p in (10.0**e * m for e in range(2, -6, -1) for m in (5, 2, 1))
-        if 10**lo * 0.999 <= p <= 10**hi * 1.001
-    ]
-    if len(ticks) > 8:  # a long run: powers of ten only
-        ticks = [p for p in ticks if f"{p:g}".lstrip("0.").startswith("1")]
-    for p in ticks:
-        out.append(f'<line class="grid" x1="{x(p)}" x2="{x(p)}" y1="{TOP}" y2="{H - BOTTOM}"/>')
-        out.append(f'<text x="{x(p)}" y="{H - BOTTOM + 14}" text-anchor="middle">{p:g}</text>')
-    v = vmin
-    while v <= vmax + 1e-9:
-        out.append(f'<line class="grid" x1="{LEFT}" x2="{W - RIGHT}" y1="{y(v)}" y2="{y(v)}"/>')
-        out.append(f'<text x="{LEFT - 5}" y="{y(v) + 4}" text-anchor="end">{v:g}</text>')
-        v += step
-    out.append(
-        f'<text x="{(LEFT + W - RIGHT) / 2}" y="{H - 6}" text-anchor="middle">weights '
-        "remaining (%)</text>"
-    )
-    out.append(
-        f'<text transform="translate(12 {(TOP + H - BOTTOM) / 2}) rotate(-90)" '
-        'text-anchor="middle">PSNR (dB)</text>'
-    )
-    for e in rounds:
-        e["x"] = x(e["remaining"])
-        for t in tickets:
-            e["t"][t]["y"] = y(e["t"][t]["psnr"])
-    for t in tickets:
-        points = " ".join(f"{e['x']},{e['t'][t]['y']}" for e in rounds)
-        out.append(f'<polyline points="{points}" fill="none" stroke="{_color(t)}"/>')
-    s = rounds[data["start"]]
-    out.append(f'<line id="marker" x1="{s["x"]}" x2="{s["x"]}" y1="{TOP}" y2="{H - BOTTOM}"/>')
-    for t in tickets:
-        out.append(f'<circle id="dot-{t}" class="dot" r="6" cx="{s["x"]}" cy="{s["t"][t]["y"]}"/>')
-    return "\n".join(out) + "\n</svg>"
-
-
-def _color(ticket: str) -> str:
-    from matplotlib.colors import to_hex
-
-    return to_hex(COLORS.get(ticket, "black"))
-
-
-def _panel(name: str, src: str, label: str) -> str:
-    return (
-        f'<figure><figcaption style="color:{_color(name)}">{label}</figcaption>'
-        f'<img id="img-{name}" src="{src}" width="{IMAGE_PX}" height="{IMAGE_PX}" alt="{name}">'
-        "</figure>"
-    )
-
-
-def _bar(t: str, layer: int, alive: int, n_in: int, n_out: int) -> str:
-    """Layer ``layer`` (1: the input layer) of ticket ``t``: its alive weights as a bar."""
-    n = n_in * n_out
-    return (
-        f'<div class="layer"><span>{layer}: {n_in}&rarr;{n_out}</span><span class="track">'
-        f'<span class="fill" id="fill-{t}-{layer}" style="width:{100 * alive / n:.2f}%;'
-        f'background:{_color(t)}"></span></span><span id="count-{t}-{layer}">{alive:,} / {n:,}'
-        "</span></div>"
-    )
-
-
-def render_page(data: dict) -> str:
-    """The page's HTML for :func:`page_data`'s ``data``, at its start round."""
-    curve = _curve(data)  # first: it adds the marker positions to data
-    k, tickets, images = data["start"], data["tickets"], data["images"]
-    s = data["rounds"][k]
-    panels = [_panel("target", images[data["target"]], "target")]
-    rows, bars = [], []
-    for t in tickets:
-        v = s["t"][t]
-        panels.append(_panel(t, images[v["img"]], t))
-        rows.append(
-            f'<tr><td style="color:{_color(t)}">{t}</td><td id="psnr-{t}">{v["psnr_text"]}</td>'
-            f'<td id="hfe-{t}">{v["hfe_text"]}</td></tr>'
-        )
-        lay = "".join(_bar(t, i + 1, a, *data["layers"][i]) for i, a in enumerate(v["alive"]))
-        bars.append(f'<div class="ticket"><b style="color:{_color(t)}">{t}</b>{lay}</div>')
-    blob = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
-    last = len(data["rounds"]) - 1
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>lthsiren: {html.escape(data["name"])}</title>
-<style>{_CSS}</style></head><body>
-<h1>Lottery tickets in a SIREN: {html.escape(data["name"])}</h1>
-<p class="about">{html.escape(data["about"])}</p>
-<p><button id="play" type="button">Play</button>
-<input id="round" type="range" min="0" max="{last}" step="1" value="{k}" aria-label="round">
-<span id="label">{html.escape(s["label"])}</span></p>
-<div class="row">{"".join(panels)}</div>
-<div class="row"><div>{curve}</div><div><table id="numbers"><tr><th>ticket</th>
-<th>PSNR (dB)</th><th>HFE (%)</th></tr>{"".join(rows)}</table></div></div>
-<h2>Weights alive per layer</h2><div class="row">{"".join(bars)}</div>
-<script type="application/json" id="lthsiren-data">{blob}</script>
-<script>const PLAY_MS = {PLAY_MS};{_JS}</script>
-</body></html>
-"""
-
-
-def write_page(run: RunDir | str | os.PathLike, out: str | os.PathLike, seed=None) -> str:
+def write_page(
+    run: RunDir | str | os.PathLike, out: str | os.PathLike, seed=None, series: str | None = None
+) -> str:
     """Write the page of ``run`` to ``out`` atomically and return one line saying what it holds."""
     run = run if isinstance(run, RunDir) else RunDir(run)
-    data = page_data(run, seed)
+    data = page_data(run, seed, series)
     page = render_page(data)
     write_text(Path(out), page)
     umask = os.umask(0o022)  # a page is for sharing: readable as a new file would be, not 0600
@@ -241,54 +178,3 @@ def write_page(run: RunDir | str | os.PathLike, out: str | os.PathLike, seed=Non
         f"wrote {out}: {len(page.encode()) / 1024:,.0f} kB, rounds 0 to {len(data['rounds']) - 1}, "
         f"{', '.join(data['tickets'])} of seed {data['seed']}; open it in a browser"
     )
-
-
-_CSS = f"""body{{font:14px sans-serif;margin:16px;color:#222}} h1{{font-size:18px}}
-h2{{font-size:15px}} .about{{color:#555}} .row{{display:flex;flex-wrap:wrap;gap:18px;
-align-items:flex-start}} figure{{margin:0;text-align:center}} figcaption{{font-weight:bold}}
-img{{image-rendering:pixelated;width:{IMAGE_PX}px;height:{IMAGE_PX}px;display:block}}
-#round{{width:min(520px,90vw);vertical-align:middle}} td,th{{padding:2px 10px;text-align:right}}
-td:first-child{{text-align:left;font-weight:bold}} svg text{{font-size:11px;fill:#333}}
-svg .grid{{stroke:#ddd}} svg polyline{{stroke-width:2}} #marker{{stroke:#000;
-stroke-dasharray:4 3}} .dot{{fill:none;stroke:#000;stroke-width:1.5}} .ticket{{min-width:280px}}
-.layer{{display:grid;grid-template-columns:90px 120px auto;gap:6px;align-items:center;
-font-size:12px}} .track{{background:#eee;height:10px;display:block}}
-.fill{{display:block;height:10px}}"""
-
-_JS = """
-const D = JSON.parse(document.getElementById('lthsiren-data').textContent);
-const el = (id) => document.getElementById(id);
-const slider = el('round'), play = el('play');
-let timer = null;
-function show(k) {
-  const r = D.rounds[k];
-  slider.value = k;
-  el('label').textContent = r.label;
-  el('marker').setAttribute('x1', r.x); el('marker').setAttribute('x2', r.x);
-  for (const t of D.tickets) {
-    const v = r.t[t];
-    el('img-' + t).src = D.images[v.img];
-    el('psnr-' + t).textContent = v.psnr_text; el('hfe-' + t).textContent = v.hfe_text;
-    el('dot-' + t).setAttribute('cx', r.x); el('dot-' + t).setAttribute('cy', v.y);
-    v.alive.forEach((a, i) => {
-      const n = D.layers[i][0] * D.layers[i][1];
-      el('fill-' + t + '-' + (i + 1)).style.width = (100 * a / n).toFixed(2) + '%';
-      const c = a.toLocaleString('en') + ' / ' + n.toLocaleString('en');
-      el('count-' + t + '-' + (i + 1)).textContent = c;
-    });
-  }
-}
-function stop() { clearInterval(timer); timer = null; play.textContent = 'Play'; }
-play.onclick = () => {
-  if (timer) return stop();
-  if (+slider.value === D.rounds.length - 1) show(0);
-  play.textContent = 'Pause';
-  timer = setInterval(() => {
-    const k = +slider.value + 1;
-    if (k < D.rounds.length) show(k);
-    if (k >= D.rounds.length - 1) stop();
-  }, PLAY_MS);
-};
-slider.oninput = () => { stop(); show(+slider.value); };
-show(D.start);
-"""

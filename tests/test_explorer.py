@@ -150,7 +150,7 @@ def test_layer_counts_are_the_stored_masks(tiny_run, k):
     assert shown == stored_layers(tiny_run, k, ex.images, seed=0)
     layers = sorted({layer for layer, _ in shown})
     assert layers == list(range(1, len(tiny_run.round_state(k)[0]) + 1))  # 1 = the input layer
-    assert "layer 1 <small>(2&rarr;16)</small>" in ex.layers.value
+    assert "layer 1 (2\u219216)" in ex.layers.value
     for t in ex.images:
         alive = sum(shown[(layer, t)][0] for layer in layers)
         assert alive == record(tiny_run, k, t)["alive"]

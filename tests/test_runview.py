@@ -33,9 +33,20 @@ def test_the_page_numbers_its_layers_from_1(tiny_run):
     html = render_page(data)
     depth = len(data["layers"])
     for layer, (n_in, n_out) in enumerate(data["layers"], 1):
-        assert f"<span>{layer}: {n_in}&rarr;{n_out}</span>" in html
+        assert f"<span>layer {layer} ({n_in}\u2192{n_out})</span>" in html
         assert f'id="count-winner-{layer}"' in html
     assert 'id="count-winner-0"' not in html and f'id="count-winner-{depth + 1}"' not in html
+
+
+def test_the_page_and_the_explorer_label_the_layers_alike(tiny_run):
+    """The glossary's numbering (Linear layer 1 is fed by the coordinates), word for word."""
+    ex = SparsityExplorer(tiny_run)
+    shown = re.findall(r"<th style='text-align:left'>([^<]*)</th>", ex.layers.value)
+    data = page_data(tiny_run)
+    on_page = re.findall(r'<div class="layer"><span>([^<]*)</span>', render_page(data))
+    assert shown == data["layer_labels"] == on_page[: len(shown)]
+    assert shown[0] == "layer 1 (2\u219216)" and len(shown) == tiny_run.config().depth
+    assert on_page == shown * len(data["tickets"])  # one bar per layer and ticket
 
 
 def test_the_subtitle_names_the_seeds_only_when_there_are_several(tiny_run, tmp_path):

@@ -168,9 +168,10 @@ def test_bad_input_is_one_line_and_exit_2(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["copy", "file.txt"]
 
 
-def test_seed_without_html_is_refused(tiny_run, capsys):
-    rc = main(["show", str(tiny_run.path), "--seed", "0"])
-    one_line_error(rc, capsys.readouterr().err.strip(), "--html")
+@pytest.mark.parametrize("option", [["--seed", "0"], ["--series", "../index.html"]])
+def test_page_options_without_html_are_refused(tiny_run, capsys, option):
+    rc = main(["show", str(tiny_run.path), *option])
+    one_line_error(rc, capsys.readouterr().err.strip(), option[0], "--html")
 
 
 STATE = """() => ({
@@ -236,3 +237,26 @@ def test_the_page_responds_in_chromium(tiny_run, tmp_path, capsys):
             browser.close()
     assert not errors
     assert requests and all(u.startswith(("file:", "data:")) for u in requests), requests
+
+
+def test_the_page_explains_itself_in_words(tmp_path, capsys):
+    strategies = ("smallest", "random", "largest", "reinit", "budget", "smallest-layer")
+    cfg = L.make_config("tiny", side=16, width=8, steps=5, rounds=2, strategies=strategies)
+    run = L.run_experiment(cfg, root=tmp_path / "runs", progress=False)
+    text, data = _page(capsys, run.path, tmp_path / "run.html", "--series", "../index.html")
+    title = re.search("<title>(.*?)</title>", text).group(1)
+    assert title == f"Sparsity explorer: {cfg.image}, tiny preset, seed 0" == data["title"]
+    assert f"<h1>{title}</h1>" in text and run.path.name not in title  # words, not a hash
+    tickets = ["winner", "random", "loser", "reinit", "budget", "winner-layer"]
+    assert data["tickets"] == tickets  # the controls' tickets are shown when the run has them
+    legend = dict(re.findall(r"<dt[^>]*>([^<]*)</dt><dd>([^<]*)</dd>", text))
+    assert list(legend) == [*tickets, "PSNR", "HFE", "layers"]
+    assert "largest" in legend["loser"] and "winner's mask" in legend["reinit"]
+    assert "winner's count of weights in every layer" in legend["budget"]
+    assert "each layer" in legend["winner-layer"] and "dB" in legend["PSNR"]
+    assert f"layer {cfg.depth} gives the colour" in legend["layers"]
+    for t in tickets:
+        assert f'id="img-{t}"' in text and f'id="psnr-{t}"' in text
+    assert '<a id="series" href="../index.html" target="_top">' in text
+    plain, _ = _page(capsys, run.path, tmp_path / "plain.html")
+    assert 'id="series"' not in plain  # no link unless asked: a mailed page has no series

@@ -214,6 +214,7 @@ def layers_table(view: ExplorerView, k: int) -> str:
     that the shown seed's ticket was trained with in round ``k``, out of the layer's size."""
     counts = {t: view.alive_per_layer(k, t) for t in view.tickets}
     rows = []
+    labels = view.layer_labels()
     for layer, (fan_in, fan_out) in enumerate(view.layer_shapes(), 1):
         size = fan_in * fan_out
         cells = []
@@ -226,8 +227,8 @@ def layers_table(view: ExplorerView, k: int) -> str:
                 f"background:{css_color(t)}'></div></div>{alive:,} / {size:,}</td>"
             )
         rows.append(
-            f"<tr><th style='text-align:left'>layer {layer} "
-            f"<small>({fan_in}&rarr;{fan_out})</small></th>{''.join(cells)}</tr>"
+            f"<tr><th style='text-align:left'>{html.escape(labels[layer - 1])}</th>"
+            f"{''.join(cells)}</tr>"
         )
     head = "".join(f"<th>{ticket_label(t)}</th>" for t in view.tickets)
     return (

@@ -110,6 +110,13 @@ class RunView:
         """(inputs, outputs) of each layer, layer 1 (the input layer) first."""
         return [(int(m.shape[2]), int(m.shape[1])) for m in self.masks(0)]
 
+    def layer_labels(self) -> list[str]:
+        """``"layer i (inputs→outputs)"`` per layer, layer 1 (the input layer) first: the
+        Linear-layer numbering of docs/glossary.md, in the page and the widget alike."""
+        return [
+            f"layer {i} ({n_in}→{n_out})" for i, (n_in, n_out) in enumerate(self.layer_shapes(), 1)
+        ]
+
     def alive_per_layer(self, k: int, ticket: str, seed: int) -> list[int]:
         """How many weights of each layer ``ticket`` of ``seed`` was trained with in round
         ``k``, from the round's stored masks."""
